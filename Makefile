@@ -1,0 +1,60 @@
+# Conclave: `make up` runs the stack, `make test` runs every test. Both install what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help up down status restart test lint format lock deps system-deps clean
+
+UV_VERSION := 0.13.9
+TOOLS := .data/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+# uv uses the machine's Python 3.11 and never downloads an interpreter.
+export UV_PYTHON_DOWNLOADS := never
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+up: deps  ## install what is missing, start PostgreSQL and the API (idempotent), print the URLs
+	@$(PY) -m ops.stack up
+
+down:  ## stop everything `make up` started (data stays in .data/)
+	@if [ -x $(PY) ]; then $(PY) -m ops.stack down; else echo "the stack is not running"; fi
+
+status:  ## each process of the local stack and its state
+	@$(PY) -m ops.stack status
+
+restart: deps  ## restart the stack (picks up code and configuration changes)
+	@$(PY) -m ops.stack down
+	@$(PY) -m ops.stack up
+
+test: deps  ## install what is missing, then run all tests (they start their own PostgreSQL)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint:  ## ruff check and format check
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format:  ## ruff format and autofix
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+deps: system-deps $(VENV)/.synced
+
+system-deps:
+	@scripts/install-system-deps
+
+$(UV):
+	@python3 -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# The virtualenv holds exactly what requirements.lock pins (hashes checked); re-synced when the lock changes.
+$(VENV)/.synced: requirements.lock $(UV)
+	@$(UV) venv -q --allow-existing --python python3 $(VENV)
+	@VIRTUAL_ENV=$(VENV) $(UV) pip sync -q --require-hashes requirements.lock
+	@touch $@
+
+lock: $(UV)  ## re-resolve requirements.lock after changing dependencies in pyproject.toml
+	@$(UV) pip compile -q pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean: down  ## remove the virtualenv and tools (keeps the database in .data/pg)
+	rm -rf $(VENV) $(TOOLS)

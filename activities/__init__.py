@@ -1,0 +1,1 @@
+"""Activities: every side effect of a run (agent turns, database writes, storage, Jira, Confluence)."""

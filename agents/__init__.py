@@ -1,0 +1,1 @@
+"""Agents: role templates, LangGraph graphs and the LLM client."""

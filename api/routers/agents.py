@@ -1,0 +1,98 @@
+import uuid
+
+from fastapi import APIRouter, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agents.roles import ROLE_TEMPLATES
+from api.deps import PagingDep, SessionDep, get_or_404, paginate
+from api.errors import invalid
+from api.schemas.agents import AgentAssignment, AgentCreate, AgentResponse, AgentTemplate, AgentUpdate
+from api.schemas.common import Page
+from db.enums import AgentRole, AgentStatus
+from db.models import Agent, Project
+
+router = APIRouter(prefix="/agents", tags=["agents"])
+
+# Columns whose API name differs from the model attribute.
+_ATTRIBUTE = {"metadata": "meta"}
+# What a new agent takes from its role's template when the request leaves it out.
+_FROM_TEMPLATE = ("description", "model", "temperature", "max_tokens", "system_prompt", "capabilities")
+
+
+def _check_project(session: Session, project_id: uuid.UUID | None) -> None:
+    if project_id is not None and session.get(Project, project_id) is None:
+        raise invalid("project_id", f"Project {project_id} not found")
+
+
+@router.get("", response_model=Page[AgentResponse])
+def read_agents(
+    session: SessionDep,
+    paging: PagingDep,
+    role: AgentRole | None = None,
+    status: AgentStatus | None = None,
+    project_id: uuid.UUID | None = None,
+) -> Page[AgentResponse]:
+    stmt = select(Agent).order_by(Agent.created_at.desc(), Agent.agent_id)
+    if role is not None:
+        stmt = stmt.where(Agent.role == role)
+    if status is not None:
+        stmt = stmt.where(Agent.status == status)
+    if project_id is not None:
+        stmt = stmt.where(Agent.project_id == project_id)
+    return paginate(session, stmt, paging, AgentResponse)
+
+
+@router.get("/templates", response_model=list[AgentTemplate])
+def read_agent_templates() -> list[AgentTemplate]:
+    """One template per role: a real system prompt, default temperature, max_tokens and capabilities."""
+    return [AgentTemplate.model_validate(t) for t in ROLE_TEMPLATES.values()]
+
+
+@router.post("", response_model=AgentResponse, status_code=201)
+def create_agent(session: SessionDep, body: AgentCreate) -> Agent:
+    _check_project(session, body.project_id)
+    template = ROLE_TEMPLATES[body.role]
+    values = body.model_dump(exclude_none=True)
+    for field in _FROM_TEMPLATE:
+        values.setdefault(field, getattr(template, field))
+    agent = Agent(**{_ATTRIBUTE.get(k, k): v for k, v in values.items()})
+    session.add(agent)
+    session.commit()
+    return agent
+
+
+@router.get("/{agent_id}", response_model=AgentResponse)
+def read_agent(session: SessionDep, agent_id: uuid.UUID) -> Agent:
+    return get_or_404(session, Agent, agent_id, "Agent")
+
+
+@router.put("/{agent_id}", response_model=AgentResponse)
+def update_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentUpdate) -> Agent:
+    agent = get_or_404(session, Agent, agent_id, "Agent")
+    changes = body.model_dump(exclude_unset=True)
+    if "project_id" in changes:
+        _check_project(session, changes["project_id"])
+    for key, value in changes.items():
+        setattr(agent, _ATTRIBUTE.get(key, key), value)
+    session.commit()
+    return agent
+
+
+@router.delete("/{agent_id}", status_code=204)
+def delete_agent(session: SessionDep, agent_id: uuid.UUID) -> Response:
+    """Deletes the agent; messages it wrote stay, with its name and role, and no longer point to it."""
+    agent = get_or_404(session, Agent, agent_id, "Agent")
+    session.delete(agent)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/{agent_id}/assign", response_model=AgentResponse)
+def assign_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentAssignment) -> Agent:
+    """Assigns the agent to a project (or unassigns it with `project_id: null`)."""
+    agent = get_or_404(session, Agent, agent_id, "Agent")
+    _check_project(session, body.project_id)
+    agent.project_id = body.project_id
+    session.commit()
+    return agent

@@ -1,0 +1,106 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from api.deps import PagingDep, SessionDep, get_or_404, paginate
+from api.errors import invalid
+from api.schemas.agents import AgentResponse
+from api.schemas.common import Page
+from api.schemas.projects import ProjectCreate, ProjectResponse, ProjectUpdate, integration_problem
+from api.schemas.workflows import WorkflowResponse
+from db.enums import ProjectStatus, ProjectType, WorkflowStatus, WorkflowType
+from db.models import Agent, Project, Workflow
+from db.queries import contains_pattern
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+# Columns whose API name differs from the model attribute.
+_ATTRIBUTE = {"metadata": "meta"}
+
+
+def _check_integrations(project: Project) -> None:
+    if problem := integration_problem(project):
+        raise invalid(*problem)
+
+
+@router.get("", response_model=Page[ProjectResponse])
+def read_projects(
+    session: SessionDep,
+    paging: PagingDep,
+    status: ProjectStatus | None = None,
+    type: ProjectType | None = None,
+    search: Annotated[str | None, Query(max_length=255, description="Part of the name, any case.")] = None,
+) -> Page[ProjectResponse]:
+    stmt = select(Project).order_by(Project.created_at.desc(), Project.id)
+    if status is not None:
+        stmt = stmt.where(Project.status == status)
+    if type is not None:
+        stmt = stmt.where(Project.type == type)
+    if search:
+        stmt = stmt.where(Project.name.ilike(contains_pattern(search.replace("\x00", ""))))
+    return paginate(session, stmt, paging, ProjectResponse)
+
+
+@router.post("", response_model=ProjectResponse, status_code=201)
+def create_project(session: SessionDep, body: ProjectCreate) -> Project:
+    values = body.model_dump(exclude_none=True)
+    project = Project(**{_ATTRIBUTE.get(k, k): v for k, v in values.items()})
+    _check_integrations(project)
+    session.add(project)
+    session.commit()
+    return project
+
+
+@router.get("/{project_id}", response_model=ProjectResponse)
+def read_project(session: SessionDep, project_id: uuid.UUID) -> Project:
+    return get_or_404(session, Project, project_id, "Project")
+
+
+@router.put("/{project_id}", response_model=ProjectResponse)
+def update_project(session: SessionDep, project_id: uuid.UUID, body: ProjectUpdate) -> Project:
+    project = get_or_404(session, Project, project_id, "Project")
+    for key, value in body.model_dump(exclude_unset=True).items():
+        setattr(project, _ATTRIBUTE.get(key, key), value)
+    _check_integrations(project)
+    session.commit()
+    return project
+
+
+@router.delete("/{project_id}", status_code=204)
+def delete_project(session: SessionDep, project_id: uuid.UUID) -> Response:
+    """Deletes the project with its workflows (and their messages, decisions, events); its agents stay,
+    unassigned."""
+    project = get_or_404(session, Project, project_id, "Project")
+    session.delete(project)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/{project_id}/agents", response_model=Page[AgentResponse])
+def read_project_agents(session: SessionDep, paging: PagingDep, project_id: uuid.UUID) -> Page[AgentResponse]:
+    get_or_404(session, Project, project_id, "Project")
+    stmt = select(Agent).where(Agent.project_id == project_id).order_by(Agent.created_at, Agent.agent_id)
+    return paginate(session, stmt, paging, AgentResponse)
+
+
+@router.get("/{project_id}/workflows", response_model=Page[WorkflowResponse])
+def read_project_workflows(
+    session: SessionDep,
+    paging: PagingDep,
+    project_id: uuid.UUID,
+    status: WorkflowStatus | None = None,
+    workflow_type: WorkflowType | None = None,
+) -> Page[WorkflowResponse]:
+    get_or_404(session, Project, project_id, "Project")
+    stmt = (
+        select(Workflow)
+        .where(Workflow.project_id == project_id)
+        .order_by(Workflow.created_at.desc(), Workflow.workflow_id)
+    )
+    if status is not None:
+        stmt = stmt.where(Workflow.status == status)
+    if workflow_type is not None:
+        stmt = stmt.where(Workflow.workflow_type == workflow_type)
+    return paginate(session, stmt, paging, WorkflowResponse)

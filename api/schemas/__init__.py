@@ -1,0 +1,1 @@
+"""Pydantic schemas of the API: *Create, *Update, *Response per resource."""

@@ -1,0 +1,82 @@
+"""Projects: field names are the seed's columns."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Self
+
+from pydantic import AliasChoices, Field, StringConstraints, model_validator
+
+from db.enums import ProjectStatus, ProjectType
+
+from .common import InputModel, JsonObject, Name, OutputModel, ShortText, Text
+
+JiraKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z][A-Z0-9_]{0,49}$")]
+SpaceKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^~?[A-Za-z0-9_]{1,49}$")]
+Url = Annotated[
+    Text,
+    StringConstraints(strip_whitespace=True, max_length=2048),
+    Field(examples=["https://git.example.com/team/app.git"]),
+]
+
+
+class ProjectFields(InputModel):
+    description: Text | None = None
+    repository_url: Url | None = None
+    repository_branch: ShortText | None = None
+    jira_project_key: JiraKey | None = Field(None, description="Jira project key, e.g. CONC.")
+    jira_enabled: bool | None = None
+    confluence_space_key: SpaceKey | None = Field(None, description="Confluence space key, e.g. DOCS.")
+    confluence_enabled: bool | None = None
+    metadata: JsonObject | None = None
+
+
+class ProjectCreate(ProjectFields):
+    name: Name
+    type: ProjectType
+    status: ProjectStatus = ProjectStatus.PLANNING
+    jira_enabled: bool = False
+    confluence_enabled: bool = False
+    created_by: Name = "anonymous"
+
+
+class ProjectUpdate(ProjectFields):
+    """Partial update: only the fields sent are changed; `null` clears an optional field."""
+
+    name: Name | None = None
+    type: ProjectType | None = None
+    status: ProjectStatus | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_not_cleared(self) -> Self:
+        for field in ("name", "type", "status", "jira_enabled", "confluence_enabled"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+def integration_problem(project: Any) -> tuple[str, str] | None:
+    """An enabled integration needs its key; checked on the merged row, so partial updates are covered."""
+    if project.jira_enabled and not project.jira_project_key:
+        return "jira_project_key", "is required when jira_enabled is true"
+    if project.confluence_enabled and not project.confluence_space_key:
+        return "confluence_space_key", "is required when confluence_enabled is true"
+    return None
+
+
+class ProjectResponse(OutputModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    type: str
+    status: str
+    repository_url: str | None
+    repository_branch: str | None
+    jira_project_key: str | None
+    jira_enabled: bool | None
+    confluence_space_key: str | None
+    confluence_enabled: bool | None
+    created_by: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    # Read from the model's `meta` attribute (SQLAlchemy reserves `metadata`).
+    metadata: dict[str, Any] | None = Field(validation_alias=AliasChoices("meta", "metadata"))

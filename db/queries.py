@@ -1,0 +1,19 @@
+"""Query helpers shared by the API and the activities."""
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+
+def fetch_page(session: Session, stmt: Select[Any], *, skip: int, limit: int) -> tuple[list[Any], int]:
+    """One page of `stmt`'s rows and the number of rows it matches in all."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = list(session.scalars(stmt.offset(skip).limit(limit)))
+    return rows, total
+
+
+def contains_pattern(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

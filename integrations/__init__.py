@@ -1,0 +1,1 @@
+"""Jira and Confluence clients, wrapped for idempotent use."""

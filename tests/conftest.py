@@ -1,0 +1,137 @@
+"""Test fixtures on real services: a throwaway PostgreSQL cluster per test session, migrated by Alembic.
+
+Set TEST_DATABASE_URL (a server where we may create and drop databases) to use an existing server instead.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from api.main import create_app
+from config import Settings
+from db.models import Base
+from db.session import make_engine
+from ops import localdb
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server (no database part) that lives for this test session."""
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        yield url.rsplit("/", 1)[0]
+        return
+    base = Path(tempfile.mkdtemp(prefix="conclave-test-pg-"))
+    base.chmod(0o755)  # the cluster's owner (postgres, when we are root) must reach it
+    data_dir, port = base / "data", _free_port()
+    localdb.init_cluster(data_dir)
+    server = subprocess.Popen(
+        localdb.as_owner(localdb.server_args(data_dir, port, socket_dir=data_dir, durable=False)),
+        stdout=subprocess.DEVNULL,
+        stderr=(base / "server.log").open("w"),
+    )
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    try:
+        localdb.wait_ready(f"{url}/postgres", timeout=30)
+        yield url
+    finally:
+        server.terminate()  # SIGTERM: smart shutdown; nothing else is connected by now
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def alembic_config() -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.attributes["configure_logging"] = False
+    return cfg
+
+
+def run_alembic(url: str, action: str, revision: str) -> None:
+    """`alembic upgrade|downgrade <revision>` against `url`, through the project's own env.py."""
+    engine = make_engine(Settings(database_url=url))
+    try:
+        with engine.begin() as connection:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            getattr(command, action)(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(postgres_server: str) -> Iterator[Callable[[], str]]:
+    """A factory of empty databases on the session's server, dropped at the end of the session."""
+    created: list[str] = []
+
+    def make() -> str:
+        url = f"{postgres_server}/conclave_test_{uuid.uuid4().hex[:12]}"
+        localdb.ensure_database(url)
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        localdb.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database: Callable[[], str]) -> str:
+    """A database migrated to head, shared by the session; `db` empties it before each test."""
+    url = fresh_database()
+    run_alembic(url, "upgrade", "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, environment="development")
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Engine:
+    """The migrated database, emptied before the test (rows left by a failing test stay for inspection)."""
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI, db: Engine) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client

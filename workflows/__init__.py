@@ -1,0 +1,1 @@
+"""Temporal workflows, one per workflow type (deterministic code only)."""
