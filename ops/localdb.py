@@ -94,6 +94,7 @@ def init_cluster(data_dir: Path) -> bool:
         capture_output=True,
         text=True,
         check=False,
+        cwd=data_dir,  # the owner may not be allowed into our working directory
     )
     if result.returncode != 0:
         raise LocalDbError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")

@@ -48,6 +48,7 @@ def postgres_server() -> Iterator[str]:
         localdb.as_owner(localdb.server_args(data_dir, port, socket_dir=data_dir, durable=False)),
         stdout=subprocess.DEVNULL,
         stderr=(base / "server.log").open("w"),
+        cwd=base,
     )
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     try:
