@@ -63,6 +63,13 @@ def _give_to_owner(path: Path) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
+def reachable_by_owner(path: Path) -> bool:
+    """Whether the cluster's owner can enter `path` (a parent closed to other users, like a 0700 home, blocks it)."""
+    if os.geteuid() != 0:
+        return os.access(path, os.X_OK)
+    return subprocess.run(as_owner(["test", "-x", str(path)]), check=False, cwd="/").returncode == 0
+
+
 def init_cluster(data_dir: Path) -> bool:
     """Creates the cluster in `data_dir` unless one is there. Returns True when it created one."""
     if (data_dir / "PG_VERSION").exists():
@@ -70,13 +77,8 @@ def init_cluster(data_dir: Path) -> bool:
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o700)
     _give_to_owner(data_dir)
-    if os.geteuid() == 0:
-        reachable = subprocess.run(as_owner(["test", "-w", str(data_dir)]), check=False).returncode == 0
-        if not reachable:
-            raise LocalDbError(
-                f"the postgres user cannot reach {data_dir}: a parent directory is closed to other users "
-                "(clone the project somewhere world-readable, e.g. under /work or /srv)"
-            )
+    if not reachable_by_owner(data_dir):
+        raise LocalDbError(f"the {owner()} user cannot reach {data_dir}: a parent directory is closed to other users")
     result = subprocess.run(
         as_owner(
             [

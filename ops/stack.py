@@ -5,11 +5,14 @@
     python -m ops.stack status   each process and its state
 
 `up` is idempotent: a second call while the stack runs changes nothing and prints the URLs again.
+Data and logs go to CONCLAVE_DATA_DIR (default .data/); the local cluster listens on CONCLAVE_PGPORT (55432).
 """
 
 import argparse
+import hashlib
 import json
-import os
+import shutil
+import string
 import subprocess
 import sys
 import time
@@ -21,162 +24,191 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from supervisor.xmlrpc import SupervisorTransport
 
-from config import Settings, get_settings
+from config import ROOT, Settings, get_settings
 from ops import localdb
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / ".data"
-CONF = ROOT / "ops" / "supervisord.conf"
-SOCKET = DATA / "supervisor.sock"
-LOCAL_PG_PORT = 55432
-RUNNING = {"RUNNING"}
+TEMPLATE = ROOT / "ops" / "supervisord.conf"
+# Where a cluster goes when the postgres user cannot enter the checkout (see Stack.cluster_dir).
+OUTSIDE_CLUSTERS = Path("/var/lib/conclave")
 
 
 class StackError(RuntimeError):
     pass
 
 
-def _supervisor() -> xmlrpc.client.ServerProxy:
-    transport = SupervisorTransport(None, None, f"unix://{SOCKET}")
-    return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+class Stack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.data = settings.conclave_data_dir.resolve()
+        self.logs = self.data / "logs"
+        self.conf = self.data / "supervisord.conf"
+        self.socket = self.data / "supervisor.sock"
 
+    # --- supervisor -------------------------------------------------------------------------------------------
 
-def _supervisor_running() -> bool:
-    if not SOCKET.exists():
-        return False
-    try:
-        return _supervisor().supervisor.getState()["statename"] == "RUNNING"
-    except (OSError, xmlrpc.client.Fault):
-        return False
+    def _rpc(self) -> xmlrpc.client.ServerProxy:
+        transport = SupervisorTransport(None, None, f"unix://{self.socket}")
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
-
-def _uses_local_database(settings: Settings) -> bool:
-    url = make_url(settings.database_url)
-    return url.host in ("127.0.0.1", "localhost") and url.port == LOCAL_PG_PORT
-
-
-def _start_supervisor(settings: Settings) -> None:
-    (DATA / "logs").mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    try:
-        env["PG_BIN"] = str(localdb.bin_dir())
-        env["PG_USER"] = localdb.owner()
-    except localdb.LocalDbError:
-        if _uses_local_database(settings):
-            raise
-        env.setdefault("PG_BIN", "/nonexistent")  # the postgres program is never started then
-        env.setdefault("PG_USER", "nobody")
-    env["CONCLAVE_PGPORT"] = str(LOCAL_PG_PORT)
-    subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(CONF)], env=env, check=True, cwd=ROOT)
-    deadline = time.monotonic() + 15
-    while not _supervisor_running():
-        if time.monotonic() > deadline:
-            raise StackError(f"supervisord did not start; see {DATA / 'logs' / 'supervisord.log'}")
-        time.sleep(0.2)
-
-
-def _ensure_running(name: str) -> bool:
-    """Starts the program unless it runs. Returns True when it was started now."""
-    server = _supervisor()
-    if server.supervisor.getProcessInfo(name)["statename"] in RUNNING:
-        return False
-    try:
-        server.supervisor.startProcess(name, True)
-    except xmlrpc.client.Fault as fault:
-        log = DATA / "logs" / f"{name}.log"
-        tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
-        raise StackError(
-            f"{name} did not start ({fault.faultString}); last lines of {log}:\n" + "\n".join(tail)
-        ) from fault
-    return True
-
-
-def _migrate() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise StackError(f"migrations failed:\n{result.stderr.strip()}")
-
-
-def _wait_healthy(settings: Settings, timeout: float = 60) -> dict:
-    url = f"http://{_client_host(settings)}:{settings.api_port}/api/health"
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
+    def supervisor_running(self) -> bool:
+        if not self.socket.exists():
+            return False
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            last = f"HTTP {exc.code}: {exc.read().decode(errors='replace')}"
-        except OSError as exc:
-            last = str(exc)
-        time.sleep(0.5)
-    raise StackError(f"the API did not become healthy at {url}: {last}; see {DATA / 'logs' / 'api.log'}")
+            return self._rpc().supervisor.getState()["statename"] == "RUNNING"
+        except (OSError, xmlrpc.client.Fault):
+            return False
 
+    def _write_conf(self) -> None:
+        try:
+            pg_bin, pg_user = str(localdb.bin_dir()), localdb.owner()
+        except localdb.LocalDbError:
+            if self.uses_local_database:
+                raise
+            pg_bin, pg_user = "/nonexistent", "nobody"  # the postgres program is never started then
+        text = string.Template(TEMPLATE.read_text()).substitute(
+            data=self.data,
+            root=ROOT,
+            python=sys.executable,
+            pg_bin=pg_bin,
+            pg_user=pg_user,
+            pg_data=self.cluster_dir(),
+            pg_port=self.settings.conclave_pgport,
+        )
+        self.conf.write_text(text)
 
-def _client_host(settings: Settings) -> str:
-    return "127.0.0.1" if settings.api_host in ("0.0.0.0", "::") else settings.api_host
+    def _start_supervisor(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self._write_conf()
+        subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)], check=True, cwd=ROOT)
+        deadline = time.monotonic() + 15
+        while not self.supervisor_running():
+            if time.monotonic() > deadline:
+                raise StackError(f"supervisord did not start; see {self.logs / 'supervisord.log'}")
+            time.sleep(0.2)
 
+    def ensure_running(self, name: str) -> bool:
+        """Starts the program unless it runs. Returns True when it was started now."""
+        rpc = self._rpc()
+        if rpc.supervisor.getProcessInfo(name)["statename"] == "RUNNING":
+            return False
+        try:
+            rpc.supervisor.startProcess(name, True)
+        except xmlrpc.client.Fault as fault:
+            log = self.logs / f"{name}.log"
+            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+            raise StackError(
+                f"{name} did not start ({fault.faultString}); last lines of {log}:\n" + "\n".join(tail)
+            ) from fault
+        return True
 
-def up() -> None:
-    settings = get_settings()
-    local = _uses_local_database(settings)
-    if local and localdb.init_cluster(DATA / "pg" / "data"):
-        print(f"created a PostgreSQL cluster in {DATA / 'pg' / 'data'}")
-    if not _supervisor_running():
-        _start_supervisor(settings)
-    if local:
-        _ensure_running("postgres")
-    localdb.wait_ready(settings.database_url)
-    if localdb.ensure_database(settings.database_url):
-        print(f"created database {make_url(settings.database_url).database}")
-    _migrate()
-    _ensure_running("api")
-    health = _wait_healthy(settings)
-    base = f"http://{_client_host(settings)}:{settings.api_port}"
-    print()
-    print("Conclave is up:")
-    print(f"  API            {base}/api")
-    print(f"  API docs       {base}/docs")
-    print(f"  health         {base}/api/health  ({health['status']})")
-    print(f"  database       {settings.database_url_safe}")
-    print(f"  processes      .venv/bin/supervisorctl -c ops/supervisord.conf status   (logs in {DATA / 'logs'})")
-    print("  stop with      make down")
+    # --- database ---------------------------------------------------------------------------------------------
 
+    @property
+    def uses_local_database(self) -> bool:
+        url = make_url(self.settings.database_url)
+        return url.host in ("127.0.0.1", "localhost") and url.port == self.settings.conclave_pgport
 
-def down() -> None:
-    if not _supervisor_running():
-        print("the stack is not running")
-        return
-    pid_file = DATA / "supervisord.pid"
-    _supervisor().supervisor.shutdown()
-    deadline = time.monotonic() + 90
-    while pid_file.exists() or SOCKET.exists():
-        if time.monotonic() > deadline:
-            raise StackError("supervisord did not stop within 90 s; see .data/logs/supervisord.log")
-        time.sleep(0.2)
-    print("the stack is stopped")
+    def cluster_dir(self) -> Path:
+        """`<data>/pg/data`; or, when the cluster's owner cannot enter the checkout (one under a 0700 home or temporary
+        directory, say), a directory under /var/lib/conclave that `<data>/pg` links to."""
+        link = self.data / "pg"
+        self.data.mkdir(parents=True, exist_ok=True)
+        if not (link / "data" / "PG_VERSION").exists() and not localdb.reachable_by_owner(self.data):
+            elsewhere = OUTSIDE_CLUSTERS / hashlib.sha256(str(self.data).encode()).hexdigest()[:12]
+            elsewhere.mkdir(parents=True, exist_ok=True)
+            elsewhere.chmod(0o755)
+            if not link.is_symlink():
+                shutil.rmtree(link, ignore_errors=True)  # holds no cluster (checked above): a failed attempt's leftover
+                link.symlink_to(elsewhere, target_is_directory=True)
+                print(
+                    f"the postgres user cannot enter {self.data}: the cluster lives in {elsewhere} (linked from {link})"
+                )
+        return (link / "data").resolve()
 
+    def migrate(self) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(f"migrations failed:\n{result.stderr.strip()}")
 
-def status() -> None:
-    if not _supervisor_running():
-        print("the stack is not running (start it with `make up`)")
-        return
-    for info in _supervisor().supervisor.getAllProcessInfo():
-        print(f"{info['name']:<10} {info['statename']:<9} {info['description']}")
+    # --- API --------------------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.settings.api_host in ("0.0.0.0", "::") else self.settings.api_host
+        return f"http://{host}:{self.settings.api_port}"
+
+    def wait_healthy(self, timeout: float = 60) -> dict:
+        url = f"{self.base_url}/api/health"
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    return json.loads(response.read())
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code}: {exc.read().decode(errors='replace')}"
+            except OSError as exc:
+                last = str(exc)
+            time.sleep(0.5)
+        raise StackError(f"the API did not become healthy at {url}: {last}; see {self.logs / 'api.log'}")
+
+    # --- commands ---------------------------------------------------------------------------------------------
+
+    def up(self) -> None:
+        if self.uses_local_database and localdb.init_cluster(self.cluster_dir()):
+            print(f"created a PostgreSQL cluster in {self.cluster_dir()}")
+        if not self.supervisor_running():
+            self._start_supervisor()
+        if self.uses_local_database:
+            self.ensure_running("postgres")
+        localdb.wait_ready(self.settings.database_url)
+        if localdb.ensure_database(self.settings.database_url):
+            print(f"created database {make_url(self.settings.database_url).database}")
+        self.migrate()
+        self.ensure_running("api")
+        health = self.wait_healthy()
+        print()
+        print("Conclave is up:")
+        print(f"  API            {self.base_url}/api")
+        print(f"  API docs       {self.base_url}/docs")
+        print(f"  health         {self.base_url}/api/health  ({health['status']})")
+        print(f"  database       {self.settings.database_url_safe}")
+        print(f"  processes      make status   (logs in {self.logs})")
+        print("  stop with      make down")
+
+    def down(self) -> None:
+        if not self.supervisor_running():
+            print("the stack is not running")
+            return
+        self._rpc().supervisor.shutdown()
+        deadline = time.monotonic() + 90
+        while self.socket.exists() or (self.data / "supervisord.pid").exists():
+            if time.monotonic() > deadline:
+                raise StackError(f"supervisord did not stop within 90 s; see {self.logs / 'supervisord.log'}")
+            time.sleep(0.2)
+        print("the stack is stopped")
+
+    def status(self) -> None:
+        if not self.supervisor_running():
+            print("the stack is not running (start it with `make up`)")
+            return
+        for info in self._rpc().supervisor.getAllProcessInfo():
+            print(f"{info['name']:<10} {info['statename']:<9} {info['description']}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.stack", description=__doc__)
     parser.add_argument("command", choices=("up", "down", "status"))
     command = parser.parse_args().command
+    stack = Stack(get_settings())
     try:
-        {"up": up, "down": down, "status": status}[command]()
+        getattr(stack, command)()
     except (StackError, localdb.LocalDbError) as exc:
         sys.exit(f"error: {exc}")
 
