@@ -9,7 +9,18 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.schemas.common import ErrorMessage, storable_text
+
 log = logging.getLogger("conclave.api")
+
+# Documented error answers (OpenAPI), so clients generated from the schema know them.
+NOT_FOUND: dict[int | str, dict] = {404: {"model": ErrorMessage, "description": "No such id"}}
+COMMON_ERRORS: dict[int | str, dict] = {
+    400: {"model": ErrorMessage, "description": "The body could not be read (e.g. not UTF-8)"},
+    409: {"model": ErrorMessage, "description": "Conflicts with a concurrent change"},
+    413: {"model": ErrorMessage, "description": "Request body too large"},
+    503: {"model": ErrorMessage, "description": "The database is unavailable"},
+}
 
 
 def invalid(field: str, message: str, *, where: str = "body") -> RequestValidationError:
@@ -23,7 +34,13 @@ def _echoable(value: object) -> bool:
         return True
     if isinstance(value, float):
         return math.isfinite(value)
-    return isinstance(value, str) and len(value) <= 200
+    if not isinstance(value, str) or len(value) > 200:
+        return False
+    try:
+        storable_text(value)
+    except ValueError:
+        return False
+    return True
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

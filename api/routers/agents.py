@@ -6,13 +6,13 @@ from sqlalchemy.orm import Session
 
 from agents.roles import ROLE_TEMPLATES
 from api.deps import PagingDep, SessionDep, get_or_404, paginate
-from api.errors import invalid
+from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
 from api.schemas.agents import AgentAssignment, AgentCreate, AgentResponse, AgentTemplate, AgentUpdate
 from api.schemas.common import Page
 from db.enums import AgentRole, AgentStatus
 from db.models import Agent, Project
 
-router = APIRouter(prefix="/agents", tags=["agents"])
+router = APIRouter(prefix="/agents", tags=["agents"], responses=COMMON_ERRORS)
 
 # Columns whose API name differs from the model attribute.
 _ATTRIBUTE = {"metadata": "meta"}
@@ -62,12 +62,12 @@ def create_agent(session: SessionDep, body: AgentCreate) -> Agent:
     return agent
 
 
-@router.get("/{agent_id}", response_model=AgentResponse)
+@router.get("/{agent_id}", response_model=AgentResponse, responses=NOT_FOUND)
 def read_agent(session: SessionDep, agent_id: uuid.UUID) -> Agent:
     return get_or_404(session, Agent, agent_id, "Agent")
 
 
-@router.put("/{agent_id}", response_model=AgentResponse)
+@router.put("/{agent_id}", response_model=AgentResponse, responses=NOT_FOUND)
 def update_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentUpdate) -> Agent:
     agent = get_or_404(session, Agent, agent_id, "Agent")
     changes = body.model_dump(exclude_unset=True)
@@ -79,7 +79,7 @@ def update_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentUpdate) ->
     return agent
 
 
-@router.delete("/{agent_id}", status_code=204)
+@router.delete("/{agent_id}", status_code=204, responses=NOT_FOUND)
 def delete_agent(session: SessionDep, agent_id: uuid.UUID) -> Response:
     """Deletes the agent; messages it wrote stay, with its name and role, and no longer point to it."""
     agent = get_or_404(session, Agent, agent_id, "Agent")
@@ -88,7 +88,7 @@ def delete_agent(session: SessionDep, agent_id: uuid.UUID) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{agent_id}/assign", response_model=AgentResponse)
+@router.post("/{agent_id}/assign", response_model=AgentResponse, responses=NOT_FOUND)
 def assign_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentAssignment) -> Agent:
     """Assigns the agent to a project (or unassigns it with `project_id: null`)."""
     agent = get_or_404(session, Agent, agent_id, "Agent")

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from api.deps import PagingDep, SessionDep, get_or_404, paginate
-from api.errors import invalid
+from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
 from api.schemas.agents import AgentResponse
 from api.schemas.common import Page
 from api.schemas.projects import ProjectCreate, ProjectResponse, ProjectUpdate, integration_problem
@@ -14,7 +14,7 @@ from db.enums import ProjectStatus, ProjectType, WorkflowStatus, WorkflowType
 from db.models import Agent, Project, Workflow
 from db.queries import contains_pattern
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(prefix="/projects", tags=["projects"], responses=COMMON_ERRORS)
 
 # Columns whose API name differs from the model attribute.
 _ATTRIBUTE = {"metadata": "meta"}
@@ -53,12 +53,12 @@ def create_project(session: SessionDep, body: ProjectCreate) -> Project:
     return project
 
 
-@router.get("/{project_id}", response_model=ProjectResponse)
+@router.get("/{project_id}", response_model=ProjectResponse, responses=NOT_FOUND)
 def read_project(session: SessionDep, project_id: uuid.UUID) -> Project:
     return get_or_404(session, Project, project_id, "Project")
 
 
-@router.put("/{project_id}", response_model=ProjectResponse)
+@router.put("/{project_id}", response_model=ProjectResponse, responses=NOT_FOUND)
 def update_project(session: SessionDep, project_id: uuid.UUID, body: ProjectUpdate) -> Project:
     project = get_or_404(session, Project, project_id, "Project")
     for key, value in body.model_dump(exclude_unset=True).items():
@@ -68,7 +68,7 @@ def update_project(session: SessionDep, project_id: uuid.UUID, body: ProjectUpda
     return project
 
 
-@router.delete("/{project_id}", status_code=204)
+@router.delete("/{project_id}", status_code=204, responses=NOT_FOUND)
 def delete_project(session: SessionDep, project_id: uuid.UUID) -> Response:
     """Deletes the project with its workflows (and their messages, decisions, events); its agents stay,
     unassigned."""
@@ -78,14 +78,14 @@ def delete_project(session: SessionDep, project_id: uuid.UUID) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{project_id}/agents", response_model=Page[AgentResponse])
+@router.get("/{project_id}/agents", response_model=Page[AgentResponse], responses=NOT_FOUND)
 def read_project_agents(session: SessionDep, paging: PagingDep, project_id: uuid.UUID) -> Page[AgentResponse]:
     get_or_404(session, Project, project_id, "Project")
     stmt = select(Agent).where(Agent.project_id == project_id).order_by(Agent.created_at, Agent.agent_id)
     return paginate(session, stmt, paging, AgentResponse)
 
 
-@router.get("/{project_id}/workflows", response_model=Page[WorkflowResponse])
+@router.get("/{project_id}/workflows", response_model=Page[WorkflowResponse], responses=NOT_FOUND)
 def read_project_workflows(
     session: SessionDep,
     paging: PagingDep,

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, AliasChoices, Field, StringConstraints, mod
 
 from db.enums import AgentRole, AgentStatus
 
-from .common import InputModel, JsonObject, Name, OutputModel, Tag, Text
+from .common import InputModel, JsonObject, Name, Omittable, OutputModel, Tag, Text
 
 ModelName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Temperature = Annotated[
@@ -22,7 +22,6 @@ Capabilities = Annotated[list[Tag], Field(max_length=50)]
 
 class AgentFields(InputModel):
     description: Text | None = None
-    model: ModelName | None = None
     temperature: Temperature | None = None
     max_tokens: MaxTokens | None = None
     system_prompt: Text | None = None
@@ -38,14 +37,16 @@ class AgentCreate(AgentFields):
     name: Name
     role: AgentRole
     status: AgentStatus = AgentStatus.IDLE
+    model: ModelName | None = None
 
 
 class AgentUpdate(AgentFields):
     """Partial update: only the fields sent are changed; `null` clears an optional field."""
 
-    name: Name | None = None
-    role: AgentRole | None = None
-    status: AgentStatus | None = None
+    name: Name | Omittable = None
+    role: AgentRole | Omittable = None
+    status: AgentStatus | Omittable = None
+    model: ModelName | Omittable = None
 
     @model_validator(mode="after")
     def _required_fields_not_cleared(self) -> Self:

@@ -4,14 +4,19 @@ import math
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 MAX_JSON_DEPTH = 32
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+def storable_text(value: str) -> str:
+    """PostgreSQL text holds valid UTF-8 without NUL: refuse anything else here rather than fail in the database."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode (no unpaired surrogates)") from exc
     return value
 
 
@@ -19,12 +24,12 @@ def _storable_json(value: Any, depth: int = 0) -> Any:
     if depth > MAX_JSON_DEPTH:
         raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, str):
-        _no_nul(value)
+        storable_text(value)
     elif isinstance(value, float) and not math.isfinite(value):
         raise ValueError("numbers must be finite")
     elif isinstance(value, dict):
         for key, item in value.items():
-            _no_nul(key)
+            storable_text(key)
             _storable_json(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
@@ -32,17 +37,28 @@ def _storable_json(value: Any, depth: int = 0) -> Any:
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(_no_nul)]
-ShortText = Annotated[str, StringConstraints(max_length=255), AfterValidator(_no_nul)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(storable_text)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(storable_text)
+]
+ShortText = Annotated[str, StringConstraints(max_length=255), AfterValidator(storable_text)]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(storable_text)
+]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_json)]
+# For partial updates: a field that may be left out but not set to null (the schema shows it as non-nullable;
+# the model's own validator refuses an explicit null).
+Omittable = SkipJsonSchema[None]
 
 
 class InputModel(BaseModel):
     """Request bodies: unknown fields are an error, so a misspelt field is not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class ErrorMessage(BaseModel):
+    detail: str
 
 
 class OutputModel(BaseModel):

@@ -8,7 +8,7 @@ from pydantic import AliasChoices, Field, StringConstraints, model_validator
 
 from db.enums import ProjectStatus, ProjectType
 
-from .common import InputModel, JsonObject, Name, OutputModel, ShortText, Text
+from .common import InputModel, JsonObject, Name, Omittable, OutputModel, ShortText, Text
 
 JiraKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z][A-Z0-9_]{0,49}$")]
 SpaceKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^~?[A-Za-z0-9_]{1,49}$")]
@@ -24,9 +24,7 @@ class ProjectFields(InputModel):
     repository_url: Url | None = None
     repository_branch: ShortText | None = None
     jira_project_key: JiraKey | None = Field(None, description="Jira project key, e.g. CONC.")
-    jira_enabled: bool | None = None
     confluence_space_key: SpaceKey | None = Field(None, description="Confluence space key, e.g. DOCS.")
-    confluence_enabled: bool | None = None
     metadata: JsonObject | None = None
 
 
@@ -42,9 +40,11 @@ class ProjectCreate(ProjectFields):
 class ProjectUpdate(ProjectFields):
     """Partial update: only the fields sent are changed; `null` clears an optional field."""
 
-    name: Name | None = None
-    type: ProjectType | None = None
-    status: ProjectStatus | None = None
+    name: Name | Omittable = None
+    type: ProjectType | Omittable = None
+    status: ProjectStatus | Omittable = None
+    jira_enabled: bool | Omittable = None
+    confluence_enabled: bool | Omittable = None
 
     @model_validator(mode="after")
     def _required_fields_not_cleared(self) -> Self:

@@ -2,7 +2,7 @@
 
 import json
 
-from db.models import Project  # noqa: F401  (the table the requests below would write)
+import pytest
 
 
 def _count(client):
@@ -53,6 +53,20 @@ def test_non_finite_numbers_and_deep_nesting_are_refused(client):
         node["n"] = {}
         node = node["n"]
     assert client.post("/api/projects", json={"name": "x", "type": "web_app", "metadata": deep}).status_code == 422
+    assert _count(client) == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "a\\ud800b", "type": "web_app"}',  # an unpaired surrogate: not storable as UTF-8
+        b'{"name": "ok", "type": "web_app", "metadata": {"key\\udc00": 1}}',
+        b'{"name": "ok", "type": "web_app", "description": "nul \\u0000 inside"}',
+    ],
+)
+def test_text_postgresql_cannot_store_is_422_not_500(client, raw):
+    response = client.post("/api/projects", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
     assert _count(client) == 0
 
 
