@@ -10,7 +10,6 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from api.schemas.common import Page
-from config import Settings
 from db.queries import fetch_page
 
 MAX_PAGE_SIZE = 500
@@ -22,10 +21,6 @@ def get_db(request: Request) -> Iterator[Session]:
     """A session per request; handlers commit what they change, anything uncommitted is rolled back."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
-
-
-def get_app_settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 @dataclass(frozen=True)
@@ -42,7 +37,6 @@ def get_paging(
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PagingDep = Annotated[Paging, Depends(get_paging)]
 
 
@@ -51,6 +45,16 @@ def get_or_404(session: Session, model: type[ModelT], key: object, what: str) ->
     if row is None:
         raise HTTPException(status_code=404, detail=f"{what} {key} not found")
     return row
+
+
+# API field names that differ from the model's attribute (SQLAlchemy's declarative base reserves `metadata`).
+_ATTRIBUTE = {"metadata": "meta"}
+
+
+def assign_fields(row: object, values: dict[str, Any]) -> None:
+    """Sets a row's columns from a request's fields."""
+    for key, value in values.items():
+        setattr(row, _ATTRIBUTE.get(key, key), value)
 
 
 def paginate(session: Session, stmt: Select[Any], paging: Paging, schema: type[OutT]) -> Page[OutT]:

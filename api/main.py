@@ -1,7 +1,5 @@
 """Assembles the FastAPI app; run it with `python -m api` (host and port from the settings)."""
 
-import logging
-
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
@@ -41,5 +39,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in (health.router, projects.router, agents.router):
         app.include_router(router, prefix="/api")
-    logging.getLogger("conclave").info("database: %s", settings.database_url_safe)
     return app

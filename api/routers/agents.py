@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.roles import ROLE_TEMPLATES
-from api.deps import PagingDep, SessionDep, get_or_404, paginate
+from api.deps import PagingDep, SessionDep, assign_fields, get_or_404, paginate
 from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
 from api.schemas.agents import AgentAssignment, AgentCreate, AgentResponse, AgentTemplate, AgentUpdate
 from api.schemas.common import Page
@@ -14,8 +14,6 @@ from db.models import Agent, Project
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=COMMON_ERRORS)
 
-# Columns whose API name differs from the model attribute.
-_ATTRIBUTE = {"metadata": "meta"}
 # What a new agent takes from its role's template when the request leaves it out.
 _FROM_TEMPLATE = ("description", "model", "temperature", "max_tokens", "system_prompt", "capabilities")
 
@@ -56,7 +54,8 @@ def create_agent(session: SessionDep, body: AgentCreate) -> Agent:
     values = body.model_dump(exclude_none=True)
     for field in _FROM_TEMPLATE:
         values.setdefault(field, getattr(template, field))
-    agent = Agent(**{_ATTRIBUTE.get(k, k): v for k, v in values.items()})
+    agent = Agent()
+    assign_fields(agent, values)
     session.add(agent)
     session.commit()
     return agent
@@ -73,8 +72,7 @@ def update_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentUpdate) ->
     changes = body.model_dump(exclude_unset=True)
     if "project_id" in changes:
         _check_project(session, changes["project_id"])
-    for key, value in changes.items():
-        setattr(agent, _ATTRIBUTE.get(key, key), value)
+    assign_fields(agent, changes)
     session.commit()
     return agent
 

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
-from api.deps import PagingDep, SessionDep, get_or_404, paginate
+from api.deps import PagingDep, SessionDep, assign_fields, get_or_404, paginate
 from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
 from api.schemas.agents import AgentResponse
 from api.schemas.common import Page
@@ -15,9 +15,6 @@ from db.models import Agent, Project, Workflow
 from db.queries import contains_pattern
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=COMMON_ERRORS)
-
-# Columns whose API name differs from the model attribute.
-_ATTRIBUTE = {"metadata": "meta"}
 
 
 def _check_integrations(project: Project) -> None:
@@ -46,7 +43,8 @@ def read_projects(
 @router.post("", response_model=ProjectResponse, status_code=201)
 def create_project(session: SessionDep, body: ProjectCreate) -> Project:
     values = body.model_dump(exclude_none=True)
-    project = Project(**{_ATTRIBUTE.get(k, k): v for k, v in values.items()})
+    project = Project()
+    assign_fields(project, values)
     _check_integrations(project)
     session.add(project)
     session.commit()
@@ -61,8 +59,7 @@ def read_project(session: SessionDep, project_id: uuid.UUID) -> Project:
 @router.put("/{project_id}", response_model=ProjectResponse, responses=NOT_FOUND)
 def update_project(session: SessionDep, project_id: uuid.UUID, body: ProjectUpdate) -> Project:
     project = get_or_404(session, Project, project_id, "Project")
-    for key, value in body.model_dump(exclude_unset=True).items():
-        setattr(project, _ATTRIBUTE.get(key, key), value)
+    assign_fields(project, body.model_dump(exclude_unset=True))
     _check_integrations(project)
     session.commit()
     return project
