@@ -30,9 +30,10 @@ restart: deps  ## restart the stack (picks up code and configuration changes)
 test: deps  ## install what is missing, then run all tests (they start their own PostgreSQL)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-lint:  ## ruff check and format check
+lint: deps  ## ruff check, format check and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
 
 format:  ## ruff format and autofix
 	@$(VENV)/bin/ruff format .

@@ -153,6 +153,8 @@ def ensure_database(url: str) -> bool:
 
 def drop_database(url: str) -> None:
     name = make_url(url).database
+    if not name:
+        raise LocalDbError("the database URL names no database")
     with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 

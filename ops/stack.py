@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 import xmlrpc.client
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from supervisor.xmlrpc import SupervisorTransport
@@ -46,7 +47,7 @@ class Stack:
 
     # --- supervisor -------------------------------------------------------------------------------------------
 
-    def _rpc(self) -> xmlrpc.client.ServerProxy:
+    def _rpc(self) -> Any:  # an XML-RPC proxy: its answers are plain dicts and lists
         transport = SupervisorTransport(None, None, f"unix://{self.socket}")
         return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 

@@ -1,4 +1,5 @@
 import time
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -39,9 +40,10 @@ def check_database(engine: Engine) -> ComponentHealth:
 def read_health(request: Request) -> JSONResponse:
     """Each component and its state; 503 when the database, which everything needs, is not usable."""
     components = {"database": check_database(request.app.state.engine)}
-    database = components["database"].status
-    overall = "down" if database != "up" else "ok"
-    if overall == "ok" and any(c.status in ("down", "degraded") for c in components.values()):
+    overall: Literal["ok", "degraded", "down"] = "ok"
+    if components["database"].status != "up":
+        overall = "down"
+    elif any(c.status in ("down", "degraded") for c in components.values()):
         overall = "degraded"
     report = HealthResponse(status=overall, version=request.app.version, components=components)
     return JSONResponse(report.model_dump(mode="json"), status_code=200 if overall != "down" else 503)
