@@ -2,13 +2,13 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AliasChoices, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, StringConstraints
 
 from db.enums import AgentRole, AgentStatus
 
-from .common import InputModel, JsonObject, Name, Omittable, OutputModel, Tag, Text
+from .common import InputModel, JsonObject, Name, Omittable, OutputModel, PartialUpdate, Tag, Text
 
 ModelName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Temperature = Annotated[
@@ -40,20 +40,15 @@ class AgentCreate(AgentFields):
     model: ModelName | None = None
 
 
-class AgentUpdate(AgentFields):
+class AgentUpdate(AgentFields, PartialUpdate):
     """Partial update: only the fields sent are changed; `null` clears an optional field."""
+
+    NOT_NULL = ("name", "role", "status", "model")
 
     name: Name | Omittable = None
     role: AgentRole | Omittable = None
     status: AgentStatus | Omittable = None
     model: ModelName | Omittable = None
-
-    @model_validator(mode="after")
-    def _required_fields_not_cleared(self) -> Self:
-        for field in ("name", "role", "status", "model"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
-        return self
 
 
 class AgentAssignment(InputModel):

@@ -1,9 +1,9 @@
 """Field types and envelopes shared by the API's schemas."""
 
 import math
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 MAX_JSON_DEPTH = 32
@@ -55,6 +55,20 @@ class InputModel(BaseModel):
     """Request bodies: unknown fields are an error, so a misspelt field is not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class PartialUpdate(InputModel):
+    """A partial update: only the fields sent change; `null` clears an optional field, but not one in NOT_NULL
+    (declare those `X | Omittable`, so the schema shows them non-nullable)."""
+
+    NOT_NULL: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _not_null_fields_not_cleared(self) -> Self:
+        for field in self.NOT_NULL:
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
 
 
 class ErrorMessage(BaseModel):

@@ -2,13 +2,13 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, StringConstraints, model_validator
+from pydantic import AliasChoices, Field, StringConstraints
 
 from db.enums import ProjectStatus, ProjectType
 
-from .common import InputModel, JsonObject, Name, Omittable, OutputModel, ShortText, Text
+from .common import InputModel, JsonObject, Name, Omittable, OutputModel, PartialUpdate, ShortText, Text
 
 JiraKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z][A-Z0-9_]{0,49}$")]
 SpaceKey = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^~?[A-Za-z0-9_]{1,49}$")]
@@ -37,21 +37,16 @@ class ProjectCreate(ProjectFields):
     created_by: Name = "anonymous"
 
 
-class ProjectUpdate(ProjectFields):
+class ProjectUpdate(ProjectFields, PartialUpdate):
     """Partial update: only the fields sent are changed; `null` clears an optional field."""
+
+    NOT_NULL = ("name", "type", "status", "jira_enabled", "confluence_enabled")
 
     name: Name | Omittable = None
     type: ProjectType | Omittable = None
     status: ProjectStatus | Omittable = None
     jira_enabled: bool | Omittable = None
     confluence_enabled: bool | Omittable = None
-
-    @model_validator(mode="after")
-    def _required_fields_not_cleared(self) -> Self:
-        for field in ("name", "type", "status", "jira_enabled", "confluence_enabled"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
-        return self
 
 
 def integration_problem(project: Any) -> tuple[str, str] | None:
