@@ -5,7 +5,6 @@ Set TEST_DATABASE_URL (a server where we may create and drop databases) to use a
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -24,14 +23,9 @@ from config import Settings
 from db.models import Base
 from db.session import make_engine
 from ops import localdb
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +36,7 @@ def postgres_server() -> Iterator[str]:
         return
     base = Path(tempfile.mkdtemp(prefix="conclave-test-pg-"))
     base.chmod(0o755)  # the cluster's owner (postgres, when we are root) must reach it
-    data_dir, port = base / "data", _free_port()
+    data_dir, port = base / "data", free_port()
     localdb.init_cluster(data_dir)
     server = subprocess.Popen(
         localdb.as_owner(localdb.server_args(data_dir, port, socket_dir=data_dir, durable=False)),

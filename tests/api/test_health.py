@@ -1,16 +1,9 @@
-import socket
-
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from config import Settings
 from migrations.revision import head_revision
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens there once the socket closes
+from tests.support import free_port
 
 
 def test_health_reports_the_database_up_at_the_current_schema(client):
@@ -26,7 +19,7 @@ def test_health_reports_the_database_up_at_the_current_schema(client):
 
 def test_health_is_503_and_names_the_database_when_it_is_down():
     settings = Settings(
-        database_url=f"postgresql://conclave:s3cret-pw@127.0.0.1:{_closed_port()}/conclave", database_connect_timeout=1
+        database_url=f"postgresql://conclave:s3cret-pw@127.0.0.1:{free_port()}/conclave", database_connect_timeout=1
     )
     with TestClient(create_app(settings)) as client:
         response = client.get("/api/health")

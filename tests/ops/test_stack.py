@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,17 +15,12 @@ from pathlib import Path
 import pytest
 
 from config import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support import free_port
 
 
 class LocalStack:
     def __init__(self, data_dir: Path) -> None:
-        self.api_port, self.pg_port = _free_port(), _free_port()
+        self.api_port, self.pg_port = free_port(), free_port()
         self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the default follows the port
         self.env |= {
             "CONCLAVE_DATA_DIR": str(data_dir),
