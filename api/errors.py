@@ -23,9 +23,10 @@ COMMON_ERRORS: dict[int | str, dict] = {
 }
 
 
-def invalid(field: str, message: str, *, where: str = "body") -> RequestValidationError:
-    """A 422 in FastAPI's own shape, for checks that need the database (e.g. a referenced id must exist)."""
-    return RequestValidationError([{"type": "value_error", "loc": (where, field), "msg": message, "input": None}])
+def invalid(field: str, message: str) -> RequestValidationError:
+    """A 422 in FastAPI's own shape for a body field, for checks that need the database (a referenced id must
+    exist) or several fields at once."""
+    return RequestValidationError([{"type": "value_error", "loc": ("body", field), "msg": message, "input": None}])
 
 
 def _echoable(value: object) -> bool:

@@ -4,14 +4,12 @@ PostgreSQL refuses to run as root, so when we are root the cluster belongs to th
 commands run through `runuser`. The cluster trusts connections from loopback only: it is a developer's database.
 """
 
-import argparse
 import glob
 import os
 import pwd
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -157,34 +155,3 @@ def drop_database(url: str) -> None:
         raise LocalDbError("the database URL names no database")
     with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m ops.localdb", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("bin-dir", help="print the directory of the PostgreSQL server binaries")
-    sub.add_parser("owner", help="print the user the cluster runs as")
-    init = sub.add_parser("init", help="create a cluster in DATA_DIR unless one is there")
-    init.add_argument("data_dir", type=Path)
-    ready = sub.add_parser("ensure-database", help="wait for the server of URL, then create its database if missing")
-    ready.add_argument("url")
-    ready.add_argument("--timeout", type=float, default=60.0)
-    args = parser.parse_args()
-    try:
-        if args.command == "bin-dir":
-            print(bin_dir())
-        elif args.command == "owner":
-            print(owner())
-        elif args.command == "init":
-            if init_cluster(args.data_dir.resolve()):
-                print(f"created PostgreSQL cluster in {args.data_dir}")
-        elif args.command == "ensure-database":
-            wait_ready(args.url, args.timeout)
-            if ensure_database(args.url):
-                print(f"created database {make_url(args.url).database}")
-    except LocalDbError as exc:
-        sys.exit(f"error: {exc}")
-
-
-if __name__ == "__main__":
-    main()

@@ -9,6 +9,7 @@ Data and logs go to CONCLAVE_DATA_DIR (default .data/); the local cluster listen
 """
 
 import argparse
+import functools
 import hashlib
 import json
 import shutil
@@ -72,7 +73,7 @@ class Stack:
             python=sys.executable,
             pg_bin=pg_bin,
             pg_user=pg_user,
-            pg_data=self.cluster_dir(),
+            pg_data=self.cluster_dir,
             pg_port=self.settings.conclave_pgport,
         )
         self.conf.write_text(text)
@@ -87,11 +88,11 @@ class Stack:
                 raise StackError(f"supervisord did not start; see {self.logs / 'supervisord.log'}")
             time.sleep(0.2)
 
-    def ensure_running(self, name: str) -> bool:
-        """Starts the program unless it runs. Returns True when it was started now."""
+    def ensure_running(self, name: str) -> None:
+        """Starts the program unless it runs."""
         rpc = self._rpc()
         if rpc.supervisor.getProcessInfo(name)["statename"] == "RUNNING":
-            return False
+            return
         try:
             rpc.supervisor.startProcess(name, True)
         except xmlrpc.client.Fault as fault:
@@ -100,7 +101,6 @@ class Stack:
             raise StackError(
                 f"{name} did not start ({fault.faultString}); last lines of {log}:\n" + "\n".join(tail)
             ) from fault
-        return True
 
     # --- database ---------------------------------------------------------------------------------------------
 
@@ -109,6 +109,7 @@ class Stack:
         url = make_url(self.settings.database_url)
         return url.host in ("127.0.0.1", "localhost") and url.port == self.settings.conclave_pgport
 
+    @functools.cached_property
     def cluster_dir(self) -> Path:
         """`<data>/pg/data`; or, when the cluster's owner cannot enter the checkout (one under a 0700 home or temporary
         directory, say), a directory under /var/lib/conclave that `<data>/pg` links to."""
@@ -162,8 +163,8 @@ class Stack:
     # --- commands ---------------------------------------------------------------------------------------------
 
     def up(self) -> None:
-        if self.uses_local_database and localdb.init_cluster(self.cluster_dir()):
-            print(f"created a PostgreSQL cluster in {self.cluster_dir()}")
+        if self.uses_local_database and localdb.init_cluster(self.cluster_dir):
+            print(f"created a PostgreSQL cluster in {self.cluster_dir}")
         if not self.supervisor_running():
             self._start_supervisor()
         if self.uses_local_database:
