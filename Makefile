@@ -10,6 +10,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # uv uses the machine's Python 3.11 and never downloads an interpreter.
 export UV_PYTHON_DOWNLOADS := never
+# llama-cpp-python has no wheel on PyPI: uv compiles llama.cpp once (~5 min) and caches the wheel. These flags
+# build a portable CPU library (any x86-64 with AVX2) and skip the examples, tests and server (~4x faster).
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAVA_BUILD=OFF
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'

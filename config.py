@@ -1,15 +1,24 @@
 """The one settings object of Conclave: every process reads its configuration from the environment here."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent
 LOCAL_PG_PORT = 55432
+LOCAL_S3_PORT = 9000
+# The local object store of `make up` (rclone serve s3) accepts this key pair; production must set its own.
+LOCAL_S3_ACCESS_KEY = "conclave"
+LOCAL_S3_SECRET_KEY = "conclave-local-secret"
+
+
+def _user_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "conclave"
 
 
 def local_database_url(port: int = LOCAL_PG_PORT) -> str:
@@ -37,6 +46,30 @@ class Settings(BaseSettings):
     # The local stack of `make up`: where its data and logs live, and the port of its PostgreSQL cluster.
     conclave_data_dir: Path = ROOT / ".data"
     conclave_pgport: int = LOCAL_PG_PORT
+
+    # The agents' model. Backend: `llama_cpp` (in-process, the default), `openai` (any OpenAI-compatible server at
+    # LLM_BASE_URL, chosen automatically when that is set) or `scripted` (deterministic replies, for tests).
+    llm_backend: Literal["llama_cpp", "openai", "scripted"] | None = None
+    # Any GGUF file; unset means the default model, assembled once into LLM_CACHE_DIR.
+    llm_model_path: Path | None = None
+    llm_cache_dir: Path = _user_cache_dir() / "models"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    # Context window (tokens) and CPU threads of the in-process model; 0 threads = one per core.
+    llm_n_ctx: int = 8192
+    llm_n_threads: int = 0
+    # Seconds an OpenAI-compatible server may take for one completion.
+    llm_timeout: float = 600
+    # Seconds the scripted backend waits per piece of text (lets tests catch a turn mid-generation).
+    llm_scripted_delay: float = 0.0
+
+    # Artifacts go to S3 (MinIO, AWS, or the local `rclone serve s3` of `make up`).
+    s3_endpoint: str = f"127.0.0.1:{LOCAL_S3_PORT}"
+    s3_access_key: str = LOCAL_S3_ACCESS_KEY
+    s3_secret_key: SecretStr = SecretStr(LOCAL_S3_SECRET_KEY)
+    s3_bucket: str = "conclave-artifacts"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
 
     @model_validator(mode="before")
     @classmethod
@@ -68,7 +101,17 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL must be set explicitly when ENVIRONMENT=production")
             if "*" in self.cors_origins:
                 raise ValueError("CORS_ORIGINS may not be '*' when ENVIRONMENT=production")
+            if self.s3_secret_key.get_secret_value() == LOCAL_S3_SECRET_KEY:
+                raise ValueError("S3_ACCESS_KEY and S3_SECRET_KEY must be set when ENVIRONMENT=production")
+            if self.effective_llm_backend == "scripted":
+                raise ValueError("LLM_BACKEND=scripted is for tests only, not ENVIRONMENT=production")
         return self
+
+    @property
+    def effective_llm_backend(self) -> Literal["llama_cpp", "openai", "scripted"]:
+        if self.llm_backend:
+            return self.llm_backend
+        return "openai" if self.llm_base_url else "llama_cpp"
 
     @property
     def database_url_safe(self) -> str:

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from activities.storage import ArtifactStore
 from api.errors import BodySizeLimit, install_error_handlers
 from api.routers import agents, health, projects
 from config import Settings, get_settings
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
+    app.state.store = ArtifactStore(settings)
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,

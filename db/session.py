@@ -1,8 +1,13 @@
-"""The one way to reach the database: an engine built from the settings."""
+"""The one way to reach the database: an engine built from the settings, and a transaction helper."""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session
 
-from config import Settings
+from config import Settings, get_settings
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -12,3 +17,23 @@ def make_engine(settings: Settings) -> Engine:
         # A down database must be reported quickly, never hang a request.
         connect_args={"connect_timeout": settings.database_connect_timeout, "application_name": "conclave"},
     )
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The process's engine for this database (activities and command-line tools share it)."""
+    url = (settings or get_settings()).database_url
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = make_engine(settings or get_settings())
+        return _engines[url]
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session whose work commits at the end of the block, or rolls back if the block raises."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

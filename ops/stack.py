@@ -1,6 +1,6 @@
 """`make up` / `make down` / `make status`: the local stack under supervisor.
 
-    python -m ops.stack up       start what is not running (database, migrations, API), then print the URLs
+    python -m ops.stack up       start what is not running (database, migrations, storage, API), then print the URLs
     python -m ops.stack down     stop everything `up` started
     python -m ops.stack status   each process and its state
 
@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from supervisor.xmlrpc import SupervisorTransport
 
+from agents.llm.model import ensure_default_model
 from config import ROOT, Settings, get_settings
-from ops import localdb
+from ops import localdb, objectstore
 
 TEMPLATE = ROOT / "ops" / "supervisord.conf"
 # Where a cluster goes when the postgres user cannot enter the checkout (see Stack.cluster_dir).
@@ -138,6 +139,29 @@ class Stack:
         if result.returncode != 0:
             raise StackError(f"migrations failed:\n{result.stderr.strip()}")
 
+    # --- storage and model ------------------------------------------------------------------------------------
+
+    @property
+    def uses_local_storage(self) -> bool:
+        host = self.settings.s3_endpoint.rsplit(":", 1)[0]
+        return host in ("127.0.0.1", "localhost")
+
+    def start_storage(self) -> None:
+        self.ensure_running("storage")
+        host, port = self.settings.s3_endpoint.rsplit(":", 1)
+        objectstore.wait_ready(host, int(port))
+
+    def prepare_model(self) -> str:
+        """Assemble the default model once (later starts only check its stamp); describe what the agents use."""
+        backend = self.settings.effective_llm_backend
+        if backend == "openai":
+            return f"OpenAI-compatible server at {self.settings.llm_base_url}"
+        if backend == "scripted":
+            return "scripted replies (LLM_BACKEND=scripted)"
+        if self.settings.llm_model_path is not None:
+            return str(self.settings.llm_model_path)
+        return str(ensure_default_model(self.settings.llm_cache_dir))
+
     # --- API --------------------------------------------------------------------------------------------------
 
     @property
@@ -173,6 +197,9 @@ class Stack:
         if localdb.ensure_database(self.settings.database_url):
             print(f"created database {make_url(self.settings.database_url).database}")
         self.migrate()
+        if self.uses_local_storage:
+            self.start_storage()
+        model = self.prepare_model()
         self.ensure_running("api")
         health = self.wait_healthy()
         print()
@@ -181,6 +208,8 @@ class Stack:
         print(f"  API docs       {self.base_url}/docs")
         print(f"  health         {self.base_url}/api/health  ({health['status']})")
         print(f"  database       {self.settings.database_url_safe}")
+        print(f"  storage (S3)   http://{self.settings.s3_endpoint}  bucket {self.settings.s3_bucket}")
+        print(f"  model          {model}")
         print(f"  processes      make status   (logs in {self.logs})")
         print("  stop with      make down")
 

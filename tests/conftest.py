@@ -18,11 +18,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from activities.storage import ArtifactStore
 from api.main import create_app
-from config import Settings
+from config import LOCAL_S3_ACCESS_KEY, LOCAL_S3_SECRET_KEY, Settings
 from db.models import Base
 from db.session import make_engine
-from ops import localdb
+from ops import localdb, objectstore
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,8 +102,37 @@ def database_url(fresh_database: Callable[[], str]) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, environment="development")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 server for the session: `rclone serve s3` over a temporary directory."""
+    root = Path(tempfile.mkdtemp(prefix="conclave-test-s3-"))
+    port = free_port()
+    (root / "data").mkdir()
+    server = subprocess.Popen(
+        objectstore.serve_command(root / "data", "127.0.0.1", port),
+        env={**os.environ, **objectstore.serve_env(LOCAL_S3_ACCESS_KEY, LOCAL_S3_SECRET_KEY)},
+        stdout=subprocess.DEVNULL,
+        stderr=(root / "rclone.log").open("w"),
+    )
+    try:
+        objectstore.wait_ready("127.0.0.1", port)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, s3_endpoint: str) -> Settings:
+    # The scripted model by default: tests that need the real one ask for it (tests/agents/conftest.py).
+    return Settings(
+        database_url=database_url, environment="development", s3_endpoint=s3_endpoint, llm_backend="scripted"
+    )
+
+
+@pytest.fixture(scope="session")
+def store(settings: Settings) -> ArtifactStore:
+    return ArtifactStore(settings)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
+from activities.storage import ArtifactStore, StorageError
+from agents.llm.model import DEFAULT_MODEL_FILE
 from api.schemas.health import ComponentHealth, HealthResponse
+from config import Settings
 from migrations.revision import head_revision
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -36,10 +39,41 @@ def check_database(engine: Engine) -> ComponentHealth:
     return ComponentHealth(status="up", latency_ms=latency, detail=f"schema at {current}")
 
 
+def check_storage(store: ArtifactStore) -> ComponentHealth:
+    started = time.perf_counter()
+    try:
+        store.ping()
+    except StorageError as exc:
+        return ComponentHealth(status="down", detail=str(exc))
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    return ComponentHealth(status="up", latency_ms=latency, detail=f"S3 at {store.endpoint}, bucket {store.bucket}")
+
+
+def check_llm(settings: Settings) -> ComponentHealth:
+    """Whether the configured model can be used; the model itself runs in the worker, not here."""
+    backend = settings.effective_llm_backend
+    if backend == "scripted":
+        return ComponentHealth(status="up", detail="scripted replies (LLM_BACKEND=scripted, for tests)")
+    if backend == "openai":
+        return ComponentHealth(status="up", detail=f"OpenAI-compatible server at {settings.llm_base_url}")
+    if settings.llm_model_path is not None:
+        if settings.llm_model_path.is_file():
+            return ComponentHealth(status="up", detail=f"llama.cpp, model {settings.llm_model_path}")
+        return ComponentHealth(status="down", detail=f"LLM_MODEL_PATH={settings.llm_model_path} is not a file")
+    default = settings.llm_cache_dir / DEFAULT_MODEL_FILE
+    if default.is_file():
+        return ComponentHealth(status="up", detail=f"llama.cpp, model {default}")
+    return ComponentHealth(status="degraded", detail="default model not prepared yet: `make up` assembles it")
+
+
 @router.get("", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
 def read_health(request: Request) -> JSONResponse:
     """Each component and its state; 503 when the database, which everything needs, is not usable."""
-    components = {"database": check_database(request.app.state.engine)}
+    components = {
+        "database": check_database(request.app.state.engine),
+        "storage": check_storage(request.app.state.store),
+        "llm": check_llm(request.app.state.settings),
+    }
     overall: Literal["ok", "degraded", "down"] = "ok"
     if components["database"].status != "up":
         overall = "down"

@@ -15,6 +15,29 @@ def test_health_reports_the_database_up_at_the_current_schema(client):
     assert database["status"] == "up"
     assert head_revision() in database["detail"]
     assert database["latency_ms"] >= 0
+    assert report["components"]["storage"]["status"] == "up"
+    assert report["components"]["llm"]["status"] == "up"
+
+
+def test_health_names_storage_down_without_its_secret(settings):
+    down = settings.model_copy(update={"s3_endpoint": f"127.0.0.1:{free_port()}"})
+    with TestClient(create_app(down)) as client:
+        response = client.get("/api/health")
+    report = response.json()
+    assert response.status_code == 200 and report["status"] == "degraded"
+    assert report["components"]["storage"]["status"] == "down"
+    assert (
+        "unreachable" in report["components"]["storage"]["detail"]
+        or "failed" in report["components"]["storage"]["detail"]
+    )
+    assert down.s3_secret_key.get_secret_value() not in response.text
+
+
+def test_health_says_when_the_model_file_is_missing(settings, tmp_path):
+    missing = settings.model_copy(update={"llm_backend": "llama_cpp", "llm_model_path": tmp_path / "none.gguf"})
+    with TestClient(create_app(missing)) as client:
+        llm = client.get("/api/health").json()["components"]["llm"]
+    assert llm["status"] == "down" and "none.gguf" in llm["detail"]
 
 
 def test_health_is_503_and_names_the_database_when_it_is_down():

@@ -14,18 +14,20 @@ from pathlib import Path
 
 import pytest
 
-from config import ROOT
+from activities.storage import ArtifactStore
+from config import ROOT, Settings
 from tests.support import free_port
 
 
 class LocalStack:
     def __init__(self, data_dir: Path) -> None:
-        self.api_port, self.pg_port = free_port(), free_port()
+        self.api_port, self.pg_port, self.s3_port = free_port(), free_port(), free_port()
         self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the default follows the port
         self.env |= {
             "CONCLAVE_DATA_DIR": str(data_dir),
             "CONCLAVE_PGPORT": str(self.pg_port),
             "API_PORT": str(self.api_port),
+            "S3_ENDPOINT": f"127.0.0.1:{self.s3_port}",
         }
         self.data_dir = data_dir
 
@@ -81,6 +83,10 @@ def test_up_runs_the_stack_that_survives_a_crash_and_down_stops_it(stack):
 
     status, health = stack.call("GET", "/api/health")
     assert status == 200 and health["components"]["database"]["status"] == "up"
+    assert health["components"]["storage"]["status"] == "up" and health["components"]["llm"]["status"] == "up"
+    assert "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf" in out  # the default model, prepared once
+    store = ArtifactStore(Settings(s3_endpoint=f"127.0.0.1:{stack.s3_port}"))
+    stored = store.put("workflows/x/notes.md", b"# kept\n", "text/markdown")
     status, project = stack.call("POST", "/api/projects", {"name": "survivor", "type": "library"})
     assert status == 201
 
@@ -111,3 +117,4 @@ def test_up_runs_the_stack_that_survives_a_crash_and_down_stops_it(stack):
     stack.run("up")
     status, again = stack.call("GET", f"/api/projects/{project['id']}")
     assert status == 200 and again["name"] == "survivor"
+    assert ArtifactStore(Settings(s3_endpoint=f"127.0.0.1:{stack.s3_port}")).get(stored.key) == b"# kept\n"

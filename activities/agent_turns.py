@@ -1,0 +1,471 @@
+"""An agent's turn and a team decision, end to end: read the run's context, think, store files, record it all.
+
+These are the bodies of the `run_agent_turn` and `hold_decision` activities (the Temporal wrappers only add
+heartbeats and cancellation). Each is idempotent: ids are derived from (run, step, turn), and a turn whose message
+is already recorded returns what it recorded without calling the model again. The model is called with no
+database transaction open; everything a turn writes (files' rows, messages, decision, events, agent status) is
+committed in one transaction at the end, so a crash leaves either all of it or none.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from activities.storage import ArtifactStore, content_type_for
+from agents.config import AgentConfig
+from agents.context import ArtifactText, ThreadMessage, TurnContext
+from agents.decide import Variant, decide
+from agents.llm import LLMClient, LLMError, TokenCallback, Usage
+from agents.produce import produce
+from agents.review import review
+from db.enums import AgentStatus, MessageType
+from db.models import Agent, AgentMessage, Artifact, Decision, Workflow
+from db.records import (
+    ArtifactRecord,
+    DecisionRecord,
+    MessageRecord,
+    derive_id,
+    record_artifact,
+    record_decision,
+    record_message,
+    set_agent_status,
+)
+from db.session import transaction
+
+log = logging.getLogger(__name__)
+
+THREAD_MESSAGES = 40
+CONTEXT_FILE_BYTES = 64 * 1024
+SUMMARY_CHARS = 500
+
+
+class TurnConfigurationError(ValueError):
+    """The turn cannot run as asked (unknown run or agent): retrying will not help."""
+
+
+@dataclass
+class TurnRequest:
+    workflow_id: str
+    step: str
+    # Names this turn within its step ("draft", "revision-2"); with the step and agent it derives every id.
+    turn: str
+    agent_id: str
+    task: str
+    kind: Literal["produce", "review"] = "produce"
+    message_type: str = MessageType.PROPOSAL.value
+    # For a review: what is judged, by artifact ids (their files) and/or a message id (its text); with neither,
+    # the run's latest files.
+    subject: str = "work"
+    review_artifact_ids: list[str] = field(default_factory=list)
+    review_message_id: str | None = None
+    parent_message_id: str | None = None
+    addressed_to: list[str] = field(default_factory=list)
+    requires_response: bool = False
+    urgency: str = "medium"
+    self_check: bool = True
+
+
+@dataclass
+class TurnResult:
+    message_id: str
+    agent_name: str
+    summary: str
+    artifacts: list[dict[str, str]]
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: int
+    verdict: str | None = None
+    findings: int = 0
+    finish_reason: str = "stop"
+    reused: bool = False
+
+
+@dataclass
+class DecisionRequest:
+    workflow_id: str
+    step: str
+    key: str
+    problem: str
+    agent_ids: list[str]
+    description: str = ""
+    # Given variants ({"title", "description"}; ids A, B, C... are assigned in order); else the lead proposes.
+    variants: list[dict[str, str]] | None = None
+
+
+@dataclass
+class DecisionOutcome:
+    decision_id: str
+    chosen_variant_id: str
+    chosen_title: str
+    tally: dict[str, int]
+    votes: int
+    discussion_thread_id: str
+    reused: bool = False
+
+
+# --- reading the context ---------------------------------------------------------------------------------------
+
+
+def _load_workflow(session: Session, workflow_id: uuid.UUID) -> Workflow:
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None:
+        raise TurnConfigurationError(f"workflow {workflow_id} does not exist")
+    return workflow
+
+
+def _load_agent(session: Session, agent_id: uuid.UUID) -> Agent:
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise TurnConfigurationError(f"agent {agent_id} does not exist")
+    return agent
+
+
+def _thread(session: Session, workflow_id: uuid.UUID) -> tuple[ThreadMessage, ...]:
+    rows = session.scalars(
+        select(AgentMessage)
+        .where(AgentMessage.workflow_id == workflow_id)
+        .order_by(AgentMessage.created_at.desc(), AgentMessage.message_id)
+        .limit(THREAD_MESSAGES)
+    ).all()
+    return tuple(
+        ThreadMessage(
+            author=m.agent_name,
+            role="human" if m.message_type == MessageType.HUMAN else m.agent_role,
+            message_type=m.message_type,
+            content=m.content,
+        )
+        for m in reversed(rows)
+    )
+
+
+def _file_text(store: ArtifactStore, artifact: Artifact) -> str | None:
+    if artifact.size_bytes > CONTEXT_FILE_BYTES:
+        return None
+    return store.get(artifact.object_key).decode("utf-8", errors="replace")
+
+
+def _artifacts(
+    session: Session, store: ArtifactStore, workflow_id: uuid.UUID, only: list[uuid.UUID] | None = None
+) -> tuple[ArtifactText, ...]:
+    """The latest version of each file of the run (or just the given artifacts), oldest first."""
+    query = select(Artifact).where(Artifact.workflow_id == workflow_id).order_by(Artifact.created_at, Artifact.path)
+    if only is not None:
+        query = query.where(Artifact.id.in_(only))
+    latest: dict[str, Artifact] = {}
+    for artifact in session.scalars(query):
+        latest.pop(artifact.path, None)
+        latest[artifact.path] = artifact
+    texts = []
+    for artifact in latest.values():
+        text = _file_text(store, artifact)
+        if text is not None:
+            texts.append(ArtifactText(path=artifact.path, content=text))
+    return tuple(texts)
+
+
+# --- one agent's turn ------------------------------------------------------------------------------------------
+
+
+def _existing_turn(session: Session, message_id: uuid.UUID) -> TurnResult | None:
+    message = session.get(AgentMessage, message_id)
+    if message is None:
+        return None
+    attachments = message.attachments or []
+    verdict = next((a for a in attachments if a.get("kind") == "verdict"), None)
+    return TurnResult(
+        message_id=str(message.message_id),
+        agent_name=message.agent_name,
+        summary=message.content[:SUMMARY_CHARS],
+        artifacts=[
+            {"artifact_id": a["artifact_id"], "path": a["path"]} for a in attachments if a.get("kind") == "artifact"
+        ],
+        prompt_tokens=message.prompt_tokens or 0,
+        completion_tokens=message.completion_tokens or 0,
+        latency_ms=message.latency_ms or 0,
+        verdict=verdict["verdict"] if verdict else None,
+        findings=len(verdict["findings"]) if verdict else 0,
+        reused=True,
+    )
+
+
+def _names(session: Session, agent_ids: list[uuid.UUID]) -> list[str]:
+    rows = session.execute(select(Agent.agent_id, Agent.name).where(Agent.agent_id.in_(agent_ids)))
+    names = {row.agent_id: row.name for row in rows}
+    return [names.get(a, "") for a in agent_ids]
+
+
+def run_agent_turn(
+    request: TurnRequest,
+    *,
+    llm: LLMClient,
+    engine: Engine,
+    store: ArtifactStore,
+    on_token: TokenCallback | None = None,
+) -> TurnResult:
+    workflow_id, agent_id = uuid.UUID(request.workflow_id), uuid.UUID(request.agent_id)
+    message_id = derive_id(workflow_id, request.step, request.turn, agent_id, "message")
+    task_label = f"{request.step}: {request.task}"[:300]
+    with transaction(engine) as session:
+        if (done := _existing_turn(session, message_id)) is not None:
+            return done
+        workflow = _load_workflow(session, workflow_id)
+        agent = AgentConfig.from_row(_load_agent(session, agent_id))
+        review_ids = [uuid.UUID(a) for a in request.review_artifact_ids]
+        context = TurnContext(
+            requirement=workflow.requirement,
+            step=request.step,
+            task=request.task,
+            thread=_thread(session, workflow_id),
+            # a review sees the files it judges; every other turn (and a review naming none) the run's latest files
+            artifacts=_artifacts(session, store, workflow_id, review_ids or None),
+        )
+        work = ""
+        if request.kind == "review":
+            if request.review_message_id:
+                reviewed = session.get(AgentMessage, uuid.UUID(request.review_message_id))
+                work = reviewed.content if reviewed else ""
+            work = "\n\n".join([work, *(f"`{a.path}`\n```\n{a.content}\n```" for a in context.artifacts)]).strip()
+            if not work:
+                raise TurnConfigurationError("a review turn needs an artifact or a message to review")
+        addressed = [uuid.UUID(a) for a in request.addressed_to]
+        addressed_names = _names(session, addressed)
+        set_agent_status(session, agent_id, AgentStatus.BUSY, task_label, workflow_id)
+
+    try:
+        attachments: list[dict[str, Any]] = []
+        files: list[tuple[str, str]] = []
+        verdict = None
+        if request.kind == "review":
+            reviewed_result = review(llm, agent, context, work, subject=request.subject, on_token=on_token)
+            text, usage, finish = reviewed_result.text, reviewed_result.usage, "stop"
+            verdict = reviewed_result.verdict
+            attachments.append({"kind": "verdict", **verdict.model_dump()})
+        else:
+            produced = produce(llm, agent, context, self_check=request.self_check, on_token=on_token)
+            text, usage, finish = produced.text, produced.usage, produced.finish_reason
+            files = [(f.path, f.code) for f in produced.files]
+
+        stored = []
+        for path, code in files:
+            artifact_id = derive_id(workflow_id, request.step, request.turn, agent_id, "artifact", path)
+            key = f"workflows/{workflow_id}/{request.step}/{request.turn}/{path}"
+            stored.append((artifact_id, path, store.put(key, code.encode(), content_type_for(path))))
+            attachments.append({"kind": "artifact", "artifact_id": str(artifact_id), "path": path})
+    except Exception as exc:
+        _release(engine, agent_id, workflow_id, exc)
+        raise
+
+    with transaction(engine) as session:
+        for artifact_id, path, obj in stored:
+            record_artifact(
+                session,
+                ArtifactRecord(
+                    artifact_id=artifact_id, workflow_id=workflow_id, step=request.step, path=path,
+                    object_key=obj.key, size_bytes=obj.size_bytes, sha256=obj.sha256,
+                    content_type=obj.content_type, created_by_agent_id=agent_id,
+                ),
+            )  # fmt: skip
+        record_message(
+            session,
+            MessageRecord(
+                message_id=message_id,
+                workflow_id=workflow_id,
+                agent_id=agent_id,
+                agent_name=agent.name,
+                agent_role=agent.role.value,
+                message_type=MessageType.REVIEW.value if request.kind == "review" else request.message_type,
+                content=text,
+                parent_message_id=uuid.UUID(request.parent_message_id) if request.parent_message_id else None,
+                addressed_to=[str(a) for a in addressed],
+                addressed_to_names=addressed_names,
+                requires_response=request.requires_response,
+                urgency=request.urgency,
+                attachments=attachments,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                latency_ms=usage.latency_ms,
+            ),
+        )
+        set_agent_status(session, agent_id, AgentStatus.IDLE, None, workflow_id)
+    return TurnResult(
+        message_id=str(message_id),
+        agent_name=agent.name,
+        summary=text[:SUMMARY_CHARS],
+        artifacts=[{"artifact_id": str(a), "path": p} for a, p, _ in stored],
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        latency_ms=usage.latency_ms,
+        verdict=verdict.verdict if verdict else None,
+        findings=len(verdict.findings) if verdict else 0,
+        finish_reason=finish,
+    )
+
+
+def _release(engine: Engine, agent_id: uuid.UUID, workflow_id: uuid.UUID, exc: Exception) -> None:
+    """After a failed turn: the agent is `error` when the model failed, else (e.g. cancelled) back to `idle`."""
+    failed = isinstance(exc, LLMError)
+    try:
+        with transaction(engine) as session:
+            set_agent_status(
+                session, agent_id, AgentStatus.ERROR if failed else AgentStatus.IDLE,
+                f"failed: {exc}"[:300] if failed else None, workflow_id,
+            )  # fmt: skip
+    except Exception:  # the turn's own error is the one to report
+        log.exception("could not reset the status of agent %s", agent_id)
+
+
+# --- a decision ------------------------------------------------------------------------------------------------
+
+
+def hold_decision(
+    request: DecisionRequest,
+    *,
+    llm: LLMClient,
+    engine: Engine,
+    store: ArtifactStore,
+    on_token: TokenCallback | None = None,
+) -> DecisionOutcome:
+    workflow_id = uuid.UUID(request.workflow_id)
+    decision_id = derive_id(workflow_id, request.step, request.key, "decision")
+    agent_ids = [uuid.UUID(a) for a in dict.fromkeys(request.agent_ids)]
+    with transaction(engine) as session:
+        existing = session.get(Decision, decision_id)
+        if existing is not None:
+            chosen: dict[str, Any] = next(
+                (v for v in existing.variants if v.get("id") == existing.chosen_variant_id), {}
+            )
+            return DecisionOutcome(
+                decision_id=str(decision_id),
+                chosen_variant_id=existing.chosen_variant_id or "",
+                chosen_title=chosen.get("title", ""),
+                tally={
+                    v["id"]: sum(1 for x in existing.votes or [] if x["variant_id"] == v["id"])
+                    for v in existing.variants
+                },
+                votes=len(existing.votes or []),
+                discussion_thread_id=str(existing.discussion_thread_id),
+                reused=True,
+            )
+        workflow = _load_workflow(session, workflow_id)
+        voters = [AgentConfig.from_row(_load_agent(session, a)) for a in agent_ids]
+        if not voters:
+            raise TurnConfigurationError("a decision needs at least one responsible agent")
+        context = TurnContext(
+            requirement=workflow.requirement,
+            step=request.step,
+            task=f"Decide: {request.problem}",
+            thread=_thread(session, workflow_id),
+            artifacts=_artifacts(session, store, workflow_id),
+        )
+        for a in agent_ids:
+            set_agent_status(
+                session, a, AgentStatus.BUSY, f"{request.step}: voting on {request.problem}"[:300], workflow_id
+            )
+
+    given = None
+    if request.variants:
+        given = [
+            Variant(id=chr(ord("A") + i), title=v["title"], description=v.get("description", ""))
+            for i, v in enumerate(request.variants)
+        ]
+    try:
+        result = decide(
+            llm, request.problem, voters, context, description=request.description, variants=given, on_token=on_token
+        )
+    except Exception as exc:
+        for a in agent_ids:
+            _release(engine, a, workflow_id, exc)
+        raise
+
+    lead = voters[0]
+    root_id = derive_id(workflow_id, request.step, request.key, "decision-thread")
+    options = "\n".join(
+        f"{v.id}: {v.title}" + (f" - {v.description}" if v.description else "") for v in result.variants
+    )
+    with transaction(engine) as session:
+        record_message(
+            session,
+            _message(
+                root_id, workflow_id, lead, MessageType.PROPOSAL,
+                f"Decision needed: {request.problem}\n{request.description}".strip() + f"\n\nOptions:\n{options}",
+                result.proposal_usage, addressed=voters, requires_response=True,
+            ),
+        )  # fmt: skip
+        votes = []
+        for vote in result.votes:
+            vote_id = derive_id(workflow_id, request.step, request.key, "vote", vote.agent.agent_id)
+            content = f"I vote {vote.variant_id}: {vote.reason}"
+            record_message(
+                session,
+                _message(vote_id, workflow_id, vote.agent, MessageType.ANSWER, content, vote.usage, parent=root_id),
+            )
+            votes.append({**vote.as_dict(), "message_id": str(vote_id)})
+        winner = result.chosen
+        record_message(
+            session,
+            _message(
+                derive_id(workflow_id, request.step, request.key, "decision-message"), workflow_id, lead,
+                MessageType.DECISION, f"Decision: {winner.id} - {winner.title}\n\n{result.justification}",
+                result.justification_usage, parent=root_id,
+            ),
+        )  # fmt: skip
+        record_decision(
+            session,
+            DecisionRecord(
+                decision_id=decision_id,
+                workflow_id=workflow_id,
+                problem=request.problem,
+                description=request.description,
+                variants=[v.as_dict() for v in result.variants],
+                votes=votes,
+                chosen_variant_id=result.chosen_variant_id,
+                justification=result.justification,
+                responsible_agents=[str(a) for a in agent_ids],
+                discussion_thread_id=root_id,
+            ),
+        )
+        for a in agent_ids:
+            set_agent_status(session, a, AgentStatus.IDLE, None, workflow_id)
+    return DecisionOutcome(
+        decision_id=str(decision_id),
+        chosen_variant_id=result.chosen_variant_id,
+        chosen_title=winner.title,
+        tally=result.tally,
+        votes=len(result.votes),
+        discussion_thread_id=str(root_id),
+    )
+
+
+def _message(
+    message_id: uuid.UUID,
+    workflow_id: uuid.UUID,
+    agent: AgentConfig,
+    message_type: MessageType,
+    content: str,
+    usage: Usage,
+    *,
+    parent: uuid.UUID | None = None,
+    addressed: list[AgentConfig] | None = None,
+    requires_response: bool = False,
+) -> MessageRecord:
+    addressed = addressed or []
+    return MessageRecord(
+        message_id=message_id,
+        workflow_id=workflow_id,
+        agent_id=agent.agent_id,
+        agent_name=agent.name,
+        agent_role=agent.role.value,
+        message_type=message_type.value,
+        content=content,
+        parent_message_id=parent,
+        addressed_to=[str(a.agent_id) for a in addressed if a.agent_id],
+        addressed_to_names=[a.name for a in addressed],
+        requires_response=requires_response,
+        prompt_tokens=usage.prompt_tokens if usage.calls else None,
+        completion_tokens=usage.completion_tokens if usage.calls else None,
+        latency_ms=usage.latency_ms if usage.calls else None,
+    )

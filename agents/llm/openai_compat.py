@@ -1,0 +1,82 @@
+"""A backend for any OpenAI-compatible chat server (llama.cpp's `llama-server`, vLLM, ...), streamed over SSE."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from agents.llm.base import CompletionRequest, LLMError, StreamingBackend, StreamStats
+
+
+class OpenAICompatBackend(StreamingBackend):
+    name = "openai"
+
+    def __init__(self, base_url: str, api_key: str | None = None, model: str = "default", timeout: float = 600) -> None:
+        base = base_url.rstrip("/")
+        self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
+        self.model = model
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=10))
+        # OpenAI's `json_schema` response format first; llama.cpp-style servers that refuse it get
+        # `{"type": "json_object", "schema": ...}` instead, remembered for the rest of the process.
+        self._schema_format = "json_schema"
+
+    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self._schema_format == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        return {"type": "json_object", "schema": schema}
+
+    def _format_refused(self, request: CompletionRequest, response: httpx.Response) -> bool:
+        """True (and switch formats) when the server refused OpenAI's schema format itself."""
+        if request.json_schema is None or self._schema_format != "json_schema" or response.status_code == 401:
+            return False
+        if "response_format" not in response.text and "json_schema" not in response.text:
+            return False
+        self._schema_format = "json_object"
+        return True
+
+    def _stream(self, request: CompletionRequest, stats: StreamStats) -> Iterator[str]:
+        body: dict[str, Any] = {
+            "model": request.model or self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if request.seed is not None:
+            body["seed"] = request.seed
+        if request.json_schema is not None:
+            body["response_format"] = self._response_format(request.json_schema)
+        try:
+            with self._client.stream("POST", self.url, json=body) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    if self._format_refused(request, response):
+                        yield from self._stream(request, stats)
+                        return
+                    raise LLMError(f"the model server answered {response.status_code}: {response.text[:300]}")
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    chunk = json.loads(data)
+                    if usage := chunk.get("usage"):
+                        stats.prompt_tokens = usage.get("prompt_tokens", 0)
+                        stats.completion_tokens = usage.get("completion_tokens", 0)
+                    for choice in chunk.get("choices") or []:
+                        if choice.get("finish_reason"):
+                            stats.finish_reason = "length" if choice["finish_reason"] == "length" else "stop"
+                        content = (choice.get("delta") or {}).get("content")
+                        if content:
+                            yield content
+            if not stats.prompt_tokens:
+                # Some servers (llama-cpp-python's) ignore `include_usage`: estimate ~4 characters per token.
+                stats.prompt_tokens = sum(len(m.content) for m in request.messages) // 4 + 1
+                stats.extra["prompt_tokens_estimated"] = True
+        except httpx.HTTPError as exc:
+            # The URL is fine to show; the API key is only in a header and never in the message.
+            raise LLMError(f"the model server at {self.url} is unreachable: {type(exc).__name__}: {exc}") from exc

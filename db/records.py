@@ -1,0 +1,234 @@
+"""Writing what agents do: messages, decisions, artifacts and agent status, each with its event.
+
+Every writer is idempotent: ids are derived from what the row records (`derive_id`), inserts do nothing on
+conflict, and an event is appended only when its row was actually inserted or changed. Run the same turn twice
+and the second run writes nothing.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.orm import Session
+
+from db.enums import AgentStatus
+from db.events import EventType, append_event
+from db.models import Agent, AgentMessage, Artifact, Decision, Workflow
+
+NAMESPACE = uuid.UUID("6f1c2d8e-4b7a-5c3e-9d1f-0a2b3c4d5e6f")
+EVENT_TEXT_CHARS = 4000
+
+
+def derive_id(*parts: object) -> uuid.UUID:
+    """A stable id for the thing these parts name (uuid5), so a retried activity finds what it wrote before."""
+    return uuid.uuid5(NAMESPACE, "|".join(str(p) for p in parts))
+
+
+@dataclass
+class MessageRecord:
+    message_id: uuid.UUID
+    workflow_id: uuid.UUID
+    agent_id: uuid.UUID | None
+    agent_name: str
+    agent_role: str
+    message_type: str
+    content: str
+    parent_message_id: uuid.UUID | None = None
+    addressed_to: list[str] = field(default_factory=list)
+    addressed_to_names: list[str] = field(default_factory=list)
+    requires_response: bool = False
+    urgency: str = "medium"
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_ms: int | None = None
+
+
+def record_message(session: Session, m: MessageRecord) -> bool:
+    """Insert the message and its `new_message` event; False (and nothing written) if it exists already."""
+    inserted = session.execute(
+        insert(AgentMessage)
+        .values(
+            message_id=m.message_id,
+            workflow_id=m.workflow_id,
+            agent_id=m.agent_id,
+            agent_name=m.agent_name,
+            agent_role=m.agent_role,
+            message_type=m.message_type,
+            content=m.content,
+            parent_message_id=m.parent_message_id,
+            addressed_to=m.addressed_to,
+            addressed_to_names=m.addressed_to_names,
+            requires_response=m.requires_response,
+            urgency=m.urgency,
+            attachments=m.attachments,
+            prompt_tokens=m.prompt_tokens,
+            completion_tokens=m.completion_tokens,
+            latency_ms=m.latency_ms,
+            # clock_timestamp, not now(): messages written in one transaction keep their order.
+            created_at=func.clock_timestamp(),
+        )
+        .on_conflict_do_nothing(index_elements=[AgentMessage.message_id])
+        .returning(AgentMessage.message_id)
+    ).scalar_one_or_none()
+    if inserted is None:
+        return False
+    append_event(
+        session,
+        m.workflow_id,
+        EventType.NEW_MESSAGE,
+        {
+            "message_id": str(m.message_id),
+            "agent_id": str(m.agent_id) if m.agent_id else None,
+            "agent_name": m.agent_name,
+            "agent_role": m.agent_role,
+            "message_type": m.message_type,
+            "parent_message_id": str(m.parent_message_id) if m.parent_message_id else None,
+            "addressed_to_names": m.addressed_to_names,
+            "requires_response": m.requires_response,
+            "urgency": m.urgency,
+            "content": m.content[:EVENT_TEXT_CHARS],
+            "truncated": len(m.content) > EVENT_TEXT_CHARS,
+        },
+    )
+    return True
+
+
+@dataclass
+class DecisionRecord:
+    decision_id: uuid.UUID
+    workflow_id: uuid.UUID
+    problem: str
+    description: str
+    variants: list[dict[str, Any]]
+    votes: list[dict[str, Any]]
+    chosen_variant_id: str
+    justification: str
+    responsible_agents: list[str]
+    discussion_thread_id: uuid.UUID | None
+
+
+def record_decision(session: Session, d: DecisionRecord) -> bool:
+    inserted = session.execute(
+        insert(Decision)
+        .values(
+            decision_id=d.decision_id,
+            workflow_id=d.workflow_id,
+            problem=d.problem,
+            description=d.description,
+            variants=d.variants,
+            votes=d.votes,
+            chosen_variant_id=d.chosen_variant_id,
+            justification=d.justification,
+            responsible_agents=d.responsible_agents,
+            discussion_thread_id=d.discussion_thread_id,
+        )
+        .on_conflict_do_nothing(index_elements=[Decision.decision_id])
+        .returning(Decision.decision_id)
+    ).scalar_one_or_none()
+    if inserted is None:
+        return False
+    chosen = next((v for v in d.variants if v.get("id") == d.chosen_variant_id), {})
+    append_event(
+        session,
+        d.workflow_id,
+        EventType.NEW_DECISION,
+        {
+            "decision_id": str(d.decision_id),
+            "problem": d.problem,
+            "chosen_variant_id": d.chosen_variant_id,
+            "chosen_variant": chosen.get("title"),
+            "votes": len(d.votes),
+            "discussion_thread_id": str(d.discussion_thread_id) if d.discussion_thread_id else None,
+        },
+    )
+    return True
+
+
+@dataclass
+class ArtifactRecord:
+    artifact_id: uuid.UUID
+    workflow_id: uuid.UUID
+    step: str
+    path: str
+    object_key: str
+    size_bytes: int
+    sha256: str
+    content_type: str
+    created_by_agent_id: uuid.UUID | None
+
+
+def record_artifact(session: Session, a: ArtifactRecord) -> bool:
+    """Insert the artifact row, list it on its workflow, and emit `artifact_created`; False if it exists."""
+    inserted = session.execute(
+        insert(Artifact)
+        .values(
+            id=a.artifact_id,
+            workflow_id=a.workflow_id,
+            step=a.step,
+            path=a.path,
+            object_key=a.object_key,
+            size_bytes=a.size_bytes,
+            sha256=a.sha256,
+            content_type=a.content_type,
+            created_by_agent_id=a.created_by_agent_id,
+        )
+        .on_conflict_do_nothing()
+        .returning(Artifact.id)
+    ).scalar_one_or_none()
+    if inserted is None:
+        return False
+    summary = {"artifact_id": str(a.artifact_id), "path": a.path, "step": a.step, "size_bytes": a.size_bytes}
+    session.execute(
+        update(Workflow)
+        .where(Workflow.workflow_id == a.workflow_id)
+        .values(artifacts=func.coalesce(Workflow.artifacts, literal([], JSONB)).op("||")(literal([summary], JSONB)))
+    )
+    append_event(
+        session,
+        a.workflow_id,
+        EventType.ARTIFACT_CREATED,
+        {**summary, "sha256": a.sha256, "content_type": a.content_type,
+         "agent_id": str(a.created_by_agent_id) if a.created_by_agent_id else None},
+    )  # fmt: skip
+    return True
+
+
+def set_agent_status(
+    session: Session,
+    agent_id: uuid.UUID,
+    status: AgentStatus,
+    current_task: str | None,
+    workflow_id: uuid.UUID | None = None,
+) -> bool:
+    """Set an agent's status and task (and `last_active`); emits `agent_status_changed` when either changed."""
+    row = session.execute(
+        select(Agent.status, Agent.current_task, Agent.name, Agent.role)
+        .where(Agent.agent_id == agent_id)
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        return False
+    session.execute(
+        update(Agent)
+        .where(Agent.agent_id == agent_id)
+        .values(status=status.value, current_task=current_task, last_active=func.now())
+    )
+    if (row.status, row.current_task) == (status.value, current_task):
+        return False
+    append_event(
+        session,
+        workflow_id,
+        EventType.AGENT_STATUS_CHANGED,
+        {
+            "agent_id": str(agent_id),
+            "agent_name": row.name,
+            "agent_role": row.role,
+            "status": status.value,
+            "previous_status": row.status,
+            "current_task": current_task,
+        },
+    )
+    return True
