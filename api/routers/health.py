@@ -1,6 +1,7 @@
 import time
 from typing import Literal
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
@@ -49,13 +50,29 @@ def check_storage(store: ArtifactStore) -> ComponentHealth:
     return ComponentHealth(status="up", latency_ms=latency, detail=f"S3 at {store.endpoint}, bucket {store.bucket}")
 
 
+def check_model_server(settings: Settings) -> ComponentHealth:
+    base = (settings.llm_base_url or "").rstrip("/")
+    url = base + ("/models" if base.endswith("/v1") else "/v1/models")
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    started = time.perf_counter()
+    try:
+        response = httpx.get(url, timeout=2, headers={"Authorization": f"Bearer {key}"} if key else {})
+    except httpx.HTTPError as exc:
+        return ComponentHealth(status="down", detail=f"model server at {base} unreachable: {type(exc).__name__}")
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    if response.status_code != 200:
+        detail = f"model server at {base} answered {response.status_code} to GET /v1/models"
+        return ComponentHealth(status="degraded", latency_ms=latency, detail=detail)
+    return ComponentHealth(status="up", latency_ms=latency, detail=f"OpenAI-compatible server at {base}")
+
+
 def check_llm(settings: Settings) -> ComponentHealth:
     """Whether the configured model can be used; the model itself runs in the worker, not here."""
     backend = settings.effective_llm_backend
     if backend == "scripted":
         return ComponentHealth(status="up", detail="scripted replies (LLM_BACKEND=scripted, for tests)")
     if backend == "openai":
-        return ComponentHealth(status="up", detail=f"OpenAI-compatible server at {settings.llm_base_url}")
+        return check_model_server(settings)
     if settings.llm_model_path is not None:
         if settings.llm_model_path.is_file():
             return ComponentHealth(status="up", detail=f"llama.cpp, model {settings.llm_model_path}")

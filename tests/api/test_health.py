@@ -1,4 +1,5 @@
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.main import create_app
 from config import Settings
@@ -79,3 +80,17 @@ def test_openapi_docs_are_served(client):
         assert path in spec["paths"], path
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_health_says_when_the_model_server_is_unreachable(settings):
+    remote = settings.model_copy(
+        update={
+            "llm_backend": None,
+            "llm_base_url": f"http://127.0.0.1:{free_port()}/v1",
+            "llm_api_key": SecretStr("sk-hidden"),
+        }
+    )
+    with TestClient(create_app(remote)) as client:
+        response = client.get("/api/health")
+    llm = response.json()["components"]["llm"]
+    assert llm["status"] == "down" and "unreachable" in llm["detail"] and "sk-hidden" not in response.text
