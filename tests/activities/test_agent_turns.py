@@ -17,6 +17,7 @@ from activities.agent_turns import (
 )
 from activities.storage import ArtifactStore
 from agents.llm import CompletionRequest
+from agents.llm.llama_cpp import LlamaCppBackend
 from agents.llm.scripted import ScriptedBackend
 from db.models import Agent, AgentMessage, Artifact, Decision, Project, Workflow, WorkflowEvent
 
@@ -255,3 +256,30 @@ def test_a_failed_model_call_marks_the_agent_and_records_no_message(
         agent = session.get(Agent, team["developer"])
     assert agent is not None and agent.status == "error" and "unreachable" in (agent.current_task or "")
     assert counts(db)["agent_messages"] == 0
+
+
+def test_a_real_model_turn_and_decision_are_recorded_with_their_usage(
+    db: Engine, store: ArtifactStore, team: dict, real_llm: LlamaCppBackend
+) -> None:
+    wf = str(team["workflow"])
+    turn = run_agent_turn(
+        TurnRequest(wf, "design", "draft", str(team["architect"]), "Describe the module and its function."),
+        llm=real_llm, engine=db, store=store,
+    )  # fmt: skip
+    outcome = hold_decision(
+        DecisionRequest(wf, "design", "errors", "What should slugify do with an empty string?",
+                        [str(team["architect"]), str(team["developer"]), str(team["reviewer"])],
+                        variants=[{"title": "Return an empty string"}, {"title": "Raise ValueError"}]),
+        llm=real_llm, engine=db, store=store,
+    )  # fmt: skip
+    with Session(db) as session:
+        messages = session.scalars(select(AgentMessage).order_by(AgentMessage.created_at)).all()
+        decision = session.get(Decision, uuid.UUID(outcome.decision_id))
+    assert messages[0].message_id == uuid.UUID(turn.message_id) and messages[0].content.strip()
+    assert [m.message_type for m in messages] == ["proposal", "proposal", "answer", "answer", "answer", "decision"]
+    # every message the model wrote carries its usage; the decision's opening names given variants, no model call
+    assert messages[1].completion_tokens is None
+    assert all(m.prompt_tokens and m.completion_tokens and m.latency_ms for m in [messages[0], *messages[2:]])
+    assert decision is not None and len(decision.votes or []) == 3
+    assert decision.chosen_variant_id in ("A", "B")
+    assert outcome.votes == 3 and sum(outcome.tally.values()) == 3
