@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from activities.storage import ArtifactStore, content_type_for
 from agents.config import AgentConfig
 from agents.context import ArtifactText, ThreadMessage, TurnContext
-from agents.decide import Variant, decide
+from agents.decide import Variant, decide, options_text
 from agents.llm import LLMClient, LLMError, TokenCallback, Usage
 from agents.produce import produce
 from agents.review import review
@@ -256,7 +256,7 @@ def run_agent_turn(
             stored.append((artifact_id, path, store.put(key, code.encode(), content_type_for(path))))
             attachments.append({"kind": "artifact", "artifact_id": str(artifact_id), "path": path})
     except Exception as exc:
-        _release(engine, agent_id, workflow_id, exc)
+        _release(engine, [agent_id], workflow_id, exc)
         raise
 
     with transaction(engine) as session:
@@ -305,17 +305,16 @@ def run_agent_turn(
     )
 
 
-def _release(engine: Engine, agent_id: uuid.UUID, workflow_id: uuid.UUID, exc: Exception) -> None:
-    """After a failed turn: the agent is `error` when the model failed, else (e.g. cancelled) back to `idle`."""
+def _release(engine: Engine, agent_ids: list[uuid.UUID], workflow_id: uuid.UUID, exc: Exception) -> None:
+    """After a failed turn: the agents are `error` when the model failed, else (e.g. cancelled) back to `idle`."""
     failed = isinstance(exc, LLMError)
+    status, task = (AgentStatus.ERROR, f"failed: {exc}"[:300]) if failed else (AgentStatus.IDLE, None)
     try:
         with transaction(engine) as session:
-            set_agent_status(
-                session, agent_id, AgentStatus.ERROR if failed else AgentStatus.IDLE,
-                f"failed: {exc}"[:300] if failed else None, workflow_id,
-            )  # fmt: skip
+            for agent_id in agent_ids:
+                set_agent_status(session, agent_id, status, task, workflow_id)
     except Exception:  # the turn's own error is the one to report
-        log.exception("could not reset the status of agent %s", agent_id)
+        log.exception("could not reset the status of agents %s", agent_ids)
 
 
 # --- a decision ------------------------------------------------------------------------------------------------
@@ -377,15 +376,12 @@ def hold_decision(
             llm, request.problem, voters, context, description=request.description, variants=given, on_token=on_token
         )
     except Exception as exc:
-        for a in agent_ids:
-            _release(engine, a, workflow_id, exc)
+        _release(engine, agent_ids, workflow_id, exc)
         raise
 
     lead = voters[0]
     root_id = derive_id(workflow_id, request.step, request.key, "decision-thread")
-    options = "\n".join(
-        f"{v.id}: {v.title}" + (f" - {v.description}" if v.description else "") for v in result.variants
-    )
+    options = options_text(result.variants)
     with transaction(engine) as session:
         record_message(
             session,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from agents.config import AgentConfig
 from agents.context import ArtifactText, TurnContext
-from agents.decide import Variant, decide
+from agents.decide import Variant, decide, options_text
 from agents.llm import LLMError, Usage, make_llm
 from agents.produce import produce
 from agents.review import review
@@ -82,9 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             voters = [AgentConfig.from_template(r.strip()) for r in args.roles.split(",") if r.strip()]
             given = [Variant(chr(ord("A") + i), title) for i, title in enumerate(args.variant)] or None
             d = decide(llm, args.problem, voters, context, variants=given, on_token=on_token)
-            options = "\n".join(
-                f"{v.id}: {v.title}" + (f" - {v.description}" if v.description else "") for v in d.variants
-            )
+            options = options_text(d.variants)
             say(voters[0], "proposal", f"Decision needed: {args.problem}\n\nOptions:\n{options}", d.proposal_usage)
             for vote in d.votes:
                 say(vote.agent, "vote", f"I vote {vote.variant_id}: {vote.reason}", vote.usage)

@@ -58,11 +58,13 @@ def context_block(ctx: TurnContext) -> str:
     return "\n\n".join(sections)
 
 
+def as_agent(agent: AgentConfig, request: str) -> list[ChatMessage]:
+    """The agent's system prompt, then the request."""
+    return [ChatMessage("system", agent.system_prompt), ChatMessage("user", request)]
+
+
 def produce_messages(agent: AgentConfig, ctx: TurnContext) -> list[ChatMessage]:
-    return [
-        ChatMessage("system", agent.system_prompt),
-        ChatMessage("user", f"{context_block(ctx)}\n\nYour task ({ctx.step}): {ctx.task}"),
-    ]
+    return as_agent(agent, f"{context_block(ctx)}\n\nYour task ({ctx.step}): {ctx.task}")
 
 
 def check_messages(agent: AgentConfig, ctx: TurnContext, draft: str) -> list[ChatMessage]:
@@ -87,46 +89,34 @@ def revise_messages(agent: AgentConfig, ctx: TurnContext, draft: str, missing: S
 
 
 def review_messages(agent: AgentConfig, ctx: TurnContext, subject: str, work: str) -> list[ChatMessage]:
-    return [
-        ChatMessage("system", agent.system_prompt),
-        ChatMessage(
-            "user",
-            f"{context_block(ctx)}\n\nReview this {subject}:\n{clip(work, 6000)}\n\n"
-            "Give your verdict (approve or request_changes), a one-sentence summary and your findings.",
-        ),
-    ]
+    return as_agent(
+        agent,
+        f"{context_block(ctx)}\n\nReview this {subject}:\n{clip(work, 6000)}\n\n"
+        "Give your verdict (approve or request_changes), a one-sentence summary and your findings.",
+    )
 
 
 def propose_messages(agent: AgentConfig, problem: str, description: str, ctx: TurnContext) -> list[ChatMessage]:
-    return [
-        ChatMessage("system", agent.system_prompt),
-        ChatMessage(
-            "user",
-            f"{context_block(ctx)}\n\nThe team must decide: {problem}\n{description}\n\n"
-            "Propose 2 or 3 distinct options, each with a short title and a one-paragraph description.",
-        ),
-    ]
+    return as_agent(
+        agent,
+        f"{context_block(ctx)}\n\nThe team must decide: {problem}\n{description}\n\n"
+        "Propose 2 or 3 distinct options, each with a short title and a one-paragraph description.",
+    )
 
 
 def vote_messages(
     agent: AgentConfig, problem: str, description: str, options: str, ctx: TurnContext
 ) -> list[ChatMessage]:
-    return [
-        ChatMessage("system", agent.system_prompt),
-        ChatMessage(
-            "user",
-            f"{context_block(ctx)}\n\nThe team must decide: {problem}\n{description}\n\nOptions:\n{options}\n\n"
-            "Vote for exactly one option by its id and give your reason in one or two sentences.",
-        ),
-    ]
+    return as_agent(
+        agent,
+        f"{context_block(ctx)}\n\nThe team must decide: {problem}\n{description}\n\nOptions:\n{options}\n\n"
+        "Vote for exactly one option by its id and give your reason in one or two sentences.",
+    )
 
 
 def justify_messages(agent: AgentConfig, problem: str, chosen: str, votes: str) -> list[ChatMessage]:
-    return [
-        ChatMessage("system", agent.system_prompt),
-        ChatMessage(
-            "user",
-            f"The team decided: {problem}\nChosen option: {chosen}\nVotes:\n{votes}\n\n"
-            "Write the justification of this decision in two or three sentences, from the voters' reasons.",
-        ),
-    ]
+    return as_agent(
+        agent,
+        f"The team decided: {problem}\nChosen option: {chosen}\nVotes:\n{votes}\n\n"
+        "Write the justification of this decision in two or three sentences, from the voters' reasons.",
+    )

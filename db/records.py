@@ -6,7 +6,7 @@ and the second run writes nothing.
 """
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import func, literal, select, update
@@ -24,6 +24,13 @@ EVENT_TEXT_CHARS = 4000
 def derive_id(*parts: object) -> uuid.UUID:
     """A stable id for the thing these parts name (uuid5), so a retried activity finds what it wrote before."""
     return uuid.uuid5(NAMESPACE, "|".join(str(p) for p in parts))
+
+
+def _insert_once(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row was new."""
+    key = model.__mapper__.primary_key[0]
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).scalar_one_or_none() is not None
 
 
 @dataclass
@@ -48,32 +55,8 @@ class MessageRecord:
 
 def record_message(session: Session, m: MessageRecord) -> bool:
     """Insert the message and its `new_message` event; False (and nothing written) if it exists already."""
-    inserted = session.execute(
-        insert(AgentMessage)
-        .values(
-            message_id=m.message_id,
-            workflow_id=m.workflow_id,
-            agent_id=m.agent_id,
-            agent_name=m.agent_name,
-            agent_role=m.agent_role,
-            message_type=m.message_type,
-            content=m.content,
-            parent_message_id=m.parent_message_id,
-            addressed_to=m.addressed_to,
-            addressed_to_names=m.addressed_to_names,
-            requires_response=m.requires_response,
-            urgency=m.urgency,
-            attachments=m.attachments,
-            prompt_tokens=m.prompt_tokens,
-            completion_tokens=m.completion_tokens,
-            latency_ms=m.latency_ms,
-            # clock_timestamp, not now(): messages written in one transaction keep their order.
-            created_at=func.clock_timestamp(),
-        )
-        .on_conflict_do_nothing(index_elements=[AgentMessage.message_id])
-        .returning(AgentMessage.message_id)
-    ).scalar_one_or_none()
-    if inserted is None:
+    # clock_timestamp, not now(): messages written in one transaction keep their order.
+    if not _insert_once(session, AgentMessage, {**asdict(m), "created_at": func.clock_timestamp()}):
         return False
     append_event(
         session,
@@ -111,24 +94,7 @@ class DecisionRecord:
 
 
 def record_decision(session: Session, d: DecisionRecord) -> bool:
-    inserted = session.execute(
-        insert(Decision)
-        .values(
-            decision_id=d.decision_id,
-            workflow_id=d.workflow_id,
-            problem=d.problem,
-            description=d.description,
-            variants=d.variants,
-            votes=d.votes,
-            chosen_variant_id=d.chosen_variant_id,
-            justification=d.justification,
-            responsible_agents=d.responsible_agents,
-            discussion_thread_id=d.discussion_thread_id,
-        )
-        .on_conflict_do_nothing(index_elements=[Decision.decision_id])
-        .returning(Decision.decision_id)
-    ).scalar_one_or_none()
-    if inserted is None:
+    if not _insert_once(session, Decision, asdict(d)):
         return False
     chosen = next((v for v in d.variants if v.get("id") == d.chosen_variant_id), {})
     append_event(
@@ -162,23 +128,9 @@ class ArtifactRecord:
 
 def record_artifact(session: Session, a: ArtifactRecord) -> bool:
     """Insert the artifact row, list it on its workflow, and emit `artifact_created`; False if it exists."""
-    inserted = session.execute(
-        insert(Artifact)
-        .values(
-            id=a.artifact_id,
-            workflow_id=a.workflow_id,
-            step=a.step,
-            path=a.path,
-            object_key=a.object_key,
-            size_bytes=a.size_bytes,
-            sha256=a.sha256,
-            content_type=a.content_type,
-            created_by_agent_id=a.created_by_agent_id,
-        )
-        .on_conflict_do_nothing()
-        .returning(Artifact.id)
-    ).scalar_one_or_none()
-    if inserted is None:
+    values = asdict(a)
+    values["id"] = values.pop("artifact_id")
+    if not _insert_once(session, Artifact, values):
         return False
     summary = {"artifact_id": str(a.artifact_id), "path": a.path, "step": a.step, "size_bytes": a.size_bytes}
     session.execute(

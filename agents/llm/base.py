@@ -6,7 +6,7 @@ generation that has fallen into a loop (small models repeat themselves; see `age
 """
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -89,7 +89,7 @@ class StreamingBackend:
 
     name = "base"
 
-    def _stream(self, request: CompletionRequest, stats: StreamStats) -> Iterator[str]:
+    def _stream(self, request: CompletionRequest, stats: StreamStats) -> Generator[str, None, None]:
         raise NotImplementedError
 
     def complete(self, request: CompletionRequest, on_token: TokenCallback | None = None) -> Completion:
@@ -111,9 +111,7 @@ class StreamingBackend:
                     looped = True
                     break
         finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()  # stops the generation in the backend (a generator's finally runs)
+            stream.close()  # stops the generation in the backend (the generator's finally runs)
         text = "".join(pieces)
         if looped:
             text = detector.trim(text)

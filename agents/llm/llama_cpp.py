@@ -7,7 +7,7 @@ A `Llama` object is not thread-safe, so every generation holds the lock; callers
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ class LlamaCppBackend(StreamingBackend):
                 raise LLMError(f"cannot load model {self.model_path}: {exc}") from exc
         return self._model
 
-    def _stream(self, request: CompletionRequest, stats: StreamStats) -> Iterator[str]:
+    def _stream(self, request: CompletionRequest, stats: StreamStats) -> Generator[str, None, None]:
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         kwargs: dict[str, Any] = {
             "messages": messages,

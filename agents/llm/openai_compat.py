@@ -1,7 +1,7 @@
 """A backend for any OpenAI-compatible chat server (llama.cpp's `llama-server`, vLLM, ...), streamed over SSE."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import httpx
@@ -9,12 +9,17 @@ import httpx
 from agents.llm.base import CompletionRequest, LLMError, StreamingBackend, StreamStats
 
 
+def api_url(base_url: str, path: str) -> str:
+    """`<base>/v1/<path>`, whether LLM_BASE_URL ends in /v1 or not."""
+    base = base_url.rstrip("/")
+    return f"{base}/{path}" if base.endswith("/v1") else f"{base}/v1/{path}"
+
+
 class OpenAICompatBackend(StreamingBackend):
     name = "openai"
 
     def __init__(self, base_url: str, api_key: str | None = None, model: str = "default", timeout: float = 600) -> None:
-        base = base_url.rstrip("/")
-        self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
+        self.url = api_url(base_url, "chat/completions")
         self.model = model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=10))
@@ -36,7 +41,7 @@ class OpenAICompatBackend(StreamingBackend):
         self._schema_format = "json_object"
         return True
 
-    def _stream(self, request: CompletionRequest, stats: StreamStats) -> Iterator[str]:
+    def _stream(self, request: CompletionRequest, stats: StreamStats) -> Generator[str, None, None]:
         body: dict[str, Any] = {
             "model": request.model or self.model,
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],

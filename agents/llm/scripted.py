@@ -5,10 +5,11 @@ request: for a JSON schema the smallest object that satisfies it, for free text 
 request and, when the prompt asks for fenced code, carries one code block. Same request, same reply.
 """
 
+import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from agents.llm.base import CompletionRequest, StreamingBackend, StreamStats
@@ -32,7 +33,7 @@ class ScriptedBackend(StreamingBackend):
             reply = self._replies.pop(0) if self._replies else default_reply
         return reply(request) if callable(reply) else reply
 
-    def _stream(self, request: CompletionRequest, stats: StreamStats) -> Iterator[str]:
+    def _stream(self, request: CompletionRequest, stats: StreamStats) -> Generator[str, None, None]:
         text = self._next_reply(request)
         stats.prompt_tokens = sum(len(m.content) for m in request.messages) // 4 + 1
         pieces = _PIECES.findall(text)
@@ -47,8 +48,6 @@ class ScriptedBackend(StreamingBackend):
 
 def default_reply(request: CompletionRequest) -> str:
     if request.json_schema is not None:
-        import json
-
         return json.dumps(example_for_schema(request.json_schema, request.json_schema))
     last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
     topic = " ".join(last.split())[:120]

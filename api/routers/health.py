@@ -8,6 +8,7 @@ from sqlalchemy import Engine, text
 
 from activities.storage import ArtifactStore, StorageError
 from agents.llm.model import DEFAULT_MODEL_FILE
+from agents.llm.openai_compat import api_url
 from api.schemas.health import ComponentHealth, HealthResponse
 from config import Settings
 from migrations.revision import head_revision
@@ -52,7 +53,7 @@ def check_storage(store: ArtifactStore) -> ComponentHealth:
 
 def check_model_server(settings: Settings) -> ComponentHealth:
     base = (settings.llm_base_url or "").rstrip("/")
-    url = base + ("/models" if base.endswith("/v1") else "/v1/models")
+    url = api_url(base, "models")
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     started = time.perf_counter()
     try:
