@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     s3_secure: bool = False
     s3_region: str = "us-east-1"
 
+    # Temporal: where runs execute. `make up` starts a dev server here (Web UI at TEMPORAL_UI_URL).
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+    # Workflows and database activities poll this queue; model activities poll "<queue>-llm", so a long
+    # generation never holds up bookkeeping.
+    temporal_task_queue: str = "conclave"
+    # Model activities one worker runs at once: one per loaded model (a llama.cpp model generates one at a time).
+    llm_concurrency: int = 1
+    # Seconds without a heartbeat after which Temporal retries a model activity elsewhere (e.g. its worker died).
+    activity_heartbeat_timeout: float = 30
+
     @model_validator(mode="before")
     @classmethod
     def _default_database_follows_local_port(cls, data: Any) -> Any:

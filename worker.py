@@ -1,9 +1,106 @@
-"""The Temporal worker entry point: runs Conclave's workflows and activities.
+"""The Temporal worker: runs every workflow type and activity of Conclave. Start it with `python worker.py`.
 
-Not built yet: it arrives with durable runs (workflows/, activities/). Until then there is nothing to run.
+One process polls two task queues (DESIGN.md, "The model inside activities"):
+- TEMPORAL_TASK_QUEUE (default `conclave`): the workflows and the small database activities;
+- `<that queue>-llm`: the model activities, at most LLM_CONCURRENCY at once (one per loaded model), so a long
+  generation never holds up the bookkeeping of other runs.
+Run more processes, on any hosts, to scale out: Temporal spreads the work over every worker polling the queues.
+SIGTERM/SIGINT stop polling and let running activities finish for a few seconds; what is cut off is retried by
+another worker (or this one, restarted).
 """
 
+import asyncio
+import logging
+import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.definitions import ConclaveActivities
+from activities.storage import ArtifactStore
+from agents.llm import LLMClient
+from config import Settings, get_settings
+from workflows.bug_fix import BugFix
+from workflows.code_review import CodeReview
+from workflows.documentation import Documentation
+from workflows.feature_development import FeatureDevelopment
+from workflows.refactoring import Refactoring
+from workflows.types import llm_task_queue
+
+WORKFLOWS = [FeatureDevelopment, BugFix, CodeReview, Refactoring, Documentation]
+BOOKKEEPING_CONCURRENCY = 8
+SHUTDOWN_GRACE = timedelta(seconds=10)
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
+
+log = logging.getLogger("conclave.worker")
+
+
+def build_workers(
+    client: Client, settings: Settings, llm: LLMClient | None = None, store: ArtifactStore | None = None
+) -> list[Worker]:
+    """The two workers of one process (tests pass their own model and store)."""
+    activities = ConclaveActivities(settings, llm=llm, store=store)
+    queue = settings.temporal_task_queue
+    return [
+        Worker(
+            client,
+            task_queue=queue,
+            workflows=WORKFLOWS,
+            activities=activities.bookkeeping_activities(),
+            activity_executor=ThreadPoolExecutor(BOOKKEEPING_CONCURRENCY, thread_name_prefix="bookkeeping"),
+            max_concurrent_activities=BOOKKEEPING_CONCURRENCY,
+            graceful_shutdown_timeout=SHUTDOWN_GRACE,
+        ),
+        Worker(
+            client,
+            task_queue=llm_task_queue(queue),
+            activities=activities.model_activities(),
+            activity_executor=ThreadPoolExecutor(settings.llm_concurrency, thread_name_prefix="model"),
+            max_concurrent_activities=settings.llm_concurrency,
+            graceful_shutdown_timeout=SHUTDOWN_GRACE,
+            # Heartbeats reach the server (and a cancel comes back) every second, not every 0.8 x the timeout.
+            max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+            default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        ),
+    ]
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+
+
+async def serve(settings: Settings) -> None:
+    try:
+        client = await connect(settings)
+    except Exception as exc:  # the SDK raises plain RuntimeErrors for connection failures
+        sys.exit(f"error: cannot reach Temporal at {settings.temporal_address}: {exc}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        for worker in build_workers(client, settings):
+            await stack.enter_async_context(worker)
+        log.info(
+            "polling %s and %s on %s (namespace %s); model backend %s, %d model activities at once",
+            settings.temporal_task_queue, llm_task_queue(settings.temporal_task_queue), settings.temporal_address,
+            settings.temporal_namespace, settings.effective_llm_backend, settings.llm_concurrency,
+        )  # fmt: skip
+        await stop.wait()
+        log.info("stopping: finishing running activities")
+
+
+def main() -> None:
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout
+    )
+    asyncio.run(serve(settings))
+
 
 if __name__ == "__main__":
-    sys.exit("worker.py: the Temporal worker is not built yet (see README, 'What works today')")
+    main()

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from activities.storage import ArtifactStore, content_type_for
@@ -104,6 +104,8 @@ class DecisionOutcome:
     tally: dict[str, int]
     votes: int
     discussion_thread_id: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     reused: bool = False
 
 
@@ -347,6 +349,7 @@ def hold_decision(
                 },
                 votes=len(existing.votes or []),
                 discussion_thread_id=str(existing.discussion_thread_id),
+                **_thread_usage(session, existing.discussion_thread_id),
                 reused=True,
             )
         workflow = _load_workflow(session, workflow_id)
@@ -380,6 +383,9 @@ def hold_decision(
         raise
 
     lead = voters[0]
+    usage = result.proposal_usage + result.justification_usage
+    for vote in result.votes:
+        usage = usage + vote.usage
     root_id = derive_id(workflow_id, request.step, request.key, "decision-thread")
     options = options_text(result.variants)
     with transaction(engine) as session:
@@ -433,7 +439,20 @@ def hold_decision(
         tally=result.tally,
         votes=len(result.votes),
         discussion_thread_id=str(root_id),
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
     )
+
+
+def _thread_usage(session: Session, root_id: uuid.UUID | None) -> dict[str, int]:
+    """Tokens spent on a recorded decision's thread (its proposal, votes and justification)."""
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(AgentMessage.prompt_tokens), 0),
+            func.coalesce(func.sum(AgentMessage.completion_tokens), 0),
+        ).where(or_(AgentMessage.message_id == root_id, AgentMessage.parent_message_id == root_id))
+    ).one()
+    return {"prompt_tokens": int(row[0] or 0), "completion_tokens": int(row[1] or 0)}
 
 
 def _message(

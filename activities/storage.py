@@ -103,6 +103,13 @@ class ArtifactStore:
         except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise self._fail(f"read {key}", exc) from exc
 
+    def delete(self, key: str) -> None:
+        self.ensure_bucket()
+        try:
+            self._client.remove_object(self.bucket, key)
+        except (MinioException, urllib3.exceptions.HTTPError) as exc:
+            raise self._fail(f"delete {key}", exc) from exc
+
     def ping(self) -> None:
         """Raise StorageError unless the store answers (for health checks)."""
         try:

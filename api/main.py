@@ -6,7 +6,8 @@ from fastapi.routing import APIRoute
 
 from activities.storage import ArtifactStore
 from api.errors import BodySizeLimit, install_error_handlers
-from api.routers import agents, health, projects
+from api.routers import agents, communication, health, projects, workflows
+from api.temporal import RunControl
 from config import Settings, get_settings
 from db.session import make_engine
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     app.state.store = ArtifactStore(settings)
+    app.state.runs = RunControl(settings)
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
@@ -39,6 +41,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["Last-Event-ID"],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (health.router, projects.router, agents.router):
+    for router in (health.router, projects.router, agents.router, workflows.router, communication.router):
         app.include_router(router, prefix="/api")
     return app

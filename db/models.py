@@ -107,6 +107,10 @@ class Workflow(Base):
     errors: Mapped[list[Any] | None]
     tags: Mapped[list[str] | None]
     created_by: Mapped[str] = mapped_column(String(255))
+    # How the run was asked to go (review rounds, decisions that wait for a person); see workflows/templates.py.
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # The Temporal run executing it now (a resume starts a new run of the same workflow id).
+    temporal_run_id: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime | None] = _created_at()

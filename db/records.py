@@ -7,6 +7,7 @@ and the second run writes nothing.
 
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, literal, select, update
@@ -182,5 +183,32 @@ def set_agent_status(
             "previous_status": row.status,
             "current_task": current_task,
         },
+    )
+    return True
+
+
+TERMINAL_STATUSES = ("completed", "failed", "cancelled")
+
+
+def set_workflow_status(session: Session, workflow: Workflow, status: str, error: str | None = None) -> bool:
+    """Set a run's status (with `completed_at` for a finished run); emits `workflow_status_changed` when it changed,
+    and records a new error (`errors` list, `error_occurred`) once, however often it is reported."""
+    previous = workflow.status
+    workflow.status = status
+    if status in TERMINAL_STATUSES:
+        workflow.completed_at = workflow.completed_at if previous == status else datetime.now(UTC)
+    else:
+        workflow.completed_at = None
+    if error and (not workflow.errors or workflow.errors[-1].get("error") != error):
+        entry = {"error": error, "status": status, "at": datetime.now(UTC).isoformat()}
+        workflow.errors = [*(workflow.errors or []), entry]
+        append_event(session, workflow.workflow_id, EventType.ERROR_OCCURRED, entry)
+    if previous == status:
+        return False
+    append_event(
+        session,
+        workflow.workflow_id,
+        EventType.WORKFLOW_STATUS_CHANGED,
+        {"status": status, "previous_status": previous, "error": error},
     )
     return True

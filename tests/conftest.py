@@ -127,8 +127,13 @@ def s3_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(database_url: str, s3_endpoint: str) -> Settings:
     # The scripted model by default: tests that need the real one ask for the `real_llm` fixture.
+    # Temporal at a port where nothing listens: only tests/workflows start a dev server (and point at it).
     return Settings(
-        database_url=database_url, environment="development", s3_endpoint=s3_endpoint, llm_backend="scripted"
+        database_url=database_url,
+        environment="development",
+        s3_endpoint=s3_endpoint,
+        llm_backend="scripted",
+        temporal_address=f"127.0.0.1:{free_port()}",
     )
 
 

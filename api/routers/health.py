@@ -92,6 +92,8 @@ def read_health(request: Request) -> JSONResponse:
         "storage": check_storage(request.app.state.store),
         "llm": check_llm(request.app.state.settings),
     }
+    runs = request.app.state.runs
+    components |= runs.call(runs.health)
     overall: Literal["ok", "degraded", "down"] = "ok"
     if components["database"].status != "up":
         overall = "down"

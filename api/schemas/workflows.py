@@ -1,10 +1,72 @@
-"""Workflows as stored (the seed's columns); starting and steering runs comes with the Temporal worker."""
+"""Workflows: the seed's columns, plus the options a run starts with and the templates it follows."""
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from .common import OutputModel
+from pydantic import AfterValidator, Field, StringConstraints
+
+from db.enums import WorkflowPriority, WorkflowType
+from workflows.templates import DEFAULT_APPROVAL_TIMEOUT_SECONDS, DEFAULT_REVIEW_ROUNDS, MAX_REVIEW_ROUNDS
+
+from .common import InputModel, Name, Omittable, OutputModel, PartialUpdate, ShortText, Tag, Text, storable_text
+
+Requirement = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000), AfterValidator(storable_text)
+]
+StepName = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z_]{1,50})$")]
+
+
+class ApprovalOptions(InputModel):
+    decisions: list[StepName] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Decision steps whose choice waits for a person (see the template's steps), or ['*'] for all.",
+    )
+    timeout_seconds: int = Field(DEFAULT_APPROVAL_TIMEOUT_SECONDS, ge=1, le=30 * 24 * 3600)
+    on_timeout: Literal["accept", "fail"] = Field(
+        "accept", description="Without an answer in time: keep the team's choice, or fail the run."
+    )
+
+
+class WorkflowOptions(InputModel):
+    max_review_rounds: int = Field(
+        DEFAULT_REVIEW_ROUNDS, ge=0, le=MAX_REVIEW_ROUNDS, description="Revisions a reviewer may ask for per loop."
+    )
+    approval: ApprovalOptions = ApprovalOptions.model_validate({})
+
+
+class WorkflowCreate(InputModel):
+    project_id: uuid.UUID
+    name: Name
+    description: Text | None = None
+    workflow_type: WorkflowType
+    priority: WorkflowPriority = WorkflowPriority.MEDIUM
+    requirement: Requirement
+    assigned_agents: list[uuid.UUID] | None = Field(
+        None, max_length=50, description="The team, if not the project's agents (the first of each role leads)."
+    )
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    created_by: Name = "anonymous"
+    options: WorkflowOptions = WorkflowOptions.model_validate({})
+
+
+class WorkflowUpdate(PartialUpdate):
+    """Only the description of a run changes; its status changes through cancel and resume."""
+
+    NOT_NULL = ("name", "priority", "tags")
+
+    name: Name | Omittable = None
+    description: Text | None = None
+    priority: WorkflowPriority | Omittable = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | Omittable = None
+
+
+class DecisionApprovalRequest(InputModel):
+    action: Literal["approve", "override"] = "approve"
+    variant_id: ShortText | None = Field(None, description="For `override`: the variant to choose instead.")
+    comment: Annotated[Text, StringConstraints(max_length=10_000)] = ""
+    author: Name = "user"
 
 
 class WorkflowResponse(OutputModel):
@@ -22,8 +84,49 @@ class WorkflowResponse(OutputModel):
     metrics: dict[str, Any] | None
     errors: list[Any] | None
     tags: list[str] | None
+    options: dict[str, Any] | None = None
+    temporal_run_id: str | None = None
     created_by: str
     started_at: datetime | None
     completed_at: datetime | None
     created_at: datetime | None
     updated_at: datetime | None
+
+
+class StepTemplateResponse(OutputModel):
+    name: str
+    title: str
+    kind: str
+    role: str
+    reviewer_role: str | None
+    voter_roles: list[str]
+    optional: bool
+    task: str
+
+
+class InputTemplateResponse(OutputModel):
+    name: str
+    description: str
+    required: bool
+
+
+class WorkflowTemplateResponse(OutputModel):
+    workflow_type: str
+    title: str
+    description: str
+    required_roles: list[str]
+    optional_roles: list[str]
+    inputs: list[InputTemplateResponse]
+    steps: list[StepTemplateResponse]
+
+
+class ArtifactResponse(OutputModel):
+    id: uuid.UUID
+    workflow_id: uuid.UUID
+    step: str | None
+    path: str
+    size_bytes: int
+    sha256: str
+    content_type: str
+    created_by_agent_id: uuid.UUID | None
+    created_at: datetime

@@ -35,6 +35,7 @@ ADDED_COLUMNS = {
     "artifacts": "id workflow_id step path object_key size_bytes sha256 content_type created_by_agent_id created_at",
     "integration_links": "id workflow_id system kind ref step decision_id external_key url created_at updated_at",
     "agent_messages": "prompt_tokens completion_tokens latency_ms",
+    "workflows": "options temporal_run_id",
 }
 
 

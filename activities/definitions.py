@@ -1,0 +1,140 @@
+"""The Temporal activities: thin wrappers that give the plain functions of this package heartbeats, cancellation
+and error types Temporal understands.
+
+All are synchronous (`def`) and run on the worker's thread pools: a generation blocks, and inside an `async def`
+it would stall every other activity of the worker (DESIGN.md, "The model inside activities"). Model activities
+heartbeat about once a second from a helper thread, so a dead worker is noticed within the heartbeat timeout; a
+cancel reaches the generation at its next token (`on_token`) and stops it.
+"""
+
+import contextvars
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError, CancelledError
+
+from activities import agent_turns, runs
+from activities.agent_turns import (
+    DecisionOutcome,
+    DecisionRequest,
+    TurnConfigurationError,
+    TurnRequest,
+    TurnResult,
+)
+from activities.storage import ArtifactStore
+from agents.llm import LLMClient, get_llm
+from config import Settings
+from db.session import get_engine
+from workflows.types import (
+    ApprovalOutcome,
+    ApprovalRequest,
+    HumanMessageRequest,
+    ProgressUpdate,
+    StartRequest,
+    StatusUpdate,
+    Team,
+)
+
+# The error type workflows and retry policies treat as "retrying will not help".
+CONFIGURATION_ERROR = "ConfigurationError"
+HEARTBEAT_INTERVAL = 1.0
+T = TypeVar("T")
+
+
+def _configuration_errors_are_final(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except TurnConfigurationError as exc:
+        raise ApplicationError(str(exc), type=CONFIGURATION_ERROR, non_retryable=True) from exc
+
+
+@contextmanager
+def heartbeating(interval: float = HEARTBEAT_INTERVAL) -> Iterator[Callable[[str], None]]:
+    """Heartbeat from a helper thread while the body runs (prompt evaluation can take many seconds without a
+    token); yields the `on_token` callback that stops the generation once the activity is cancelled."""
+    done = threading.Event()
+    context = contextvars.copy_context()  # the activity's context, so `heartbeat` knows which activity it is
+
+    def beat() -> None:
+        while not done.wait(interval):
+            context.run(activity.heartbeat)
+
+    def on_token(_piece: str) -> None:
+        if activity.is_cancelled():
+            raise CancelledError("the activity was cancelled")
+
+    activity.heartbeat()
+    thread = threading.Thread(target=beat, name=f"heartbeat-{activity.info().activity_id}", daemon=True)
+    thread.start()
+    try:
+        yield on_token
+    finally:
+        done.set()
+        thread.join()
+
+
+class ConclaveActivities:
+    """Every activity of a worker, bound to its settings (and, in tests, to a given model or store)."""
+
+    def __init__(self, settings: Settings, llm: LLMClient | None = None, store: ArtifactStore | None = None):
+        self.settings = settings
+        self.engine = get_engine(settings)
+        self.store = store or ArtifactStore(settings)
+        self._llm = llm
+
+    @property
+    def llm(self) -> LLMClient:
+        return self._llm or get_llm(self.settings)
+
+    # --- model activities (the `<queue>-llm` task queue) ------------------------------------------------------
+
+    @activity.defn(name="run_agent_turn")
+    def run_agent_turn(self, request: TurnRequest) -> TurnResult:
+        with heartbeating() as on_token:
+            return _configuration_errors_are_final(
+                lambda: agent_turns.run_agent_turn(
+                    request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
+                )
+            )
+
+    @activity.defn(name="hold_decision")
+    def hold_decision(self, request: DecisionRequest) -> DecisionOutcome:
+        with heartbeating() as on_token:
+            return _configuration_errors_are_final(
+                lambda: agent_turns.hold_decision(
+                    request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
+                )
+            )
+
+    # --- bookkeeping (the workflows' task queue) --------------------------------------------------------------
+
+    @activity.defn(name="start_run")
+    def start_run(self, request: StartRequest) -> Team:
+        return _configuration_errors_are_final(lambda: runs.start_run(self.engine, request))
+
+    @activity.defn(name="record_progress")
+    def record_progress(self, update: ProgressUpdate) -> None:
+        _configuration_errors_are_final(lambda: runs.record_progress(self.engine, update))
+
+    @activity.defn(name="record_status")
+    def record_status(self, update: StatusUpdate) -> None:
+        _configuration_errors_are_final(lambda: runs.record_status(self.engine, update))
+
+    @activity.defn(name="record_human_message")
+    def record_human_message(self, request: HumanMessageRequest) -> str:
+        return _configuration_errors_are_final(lambda: runs.record_human_message(self.engine, request))
+
+    @activity.defn(name="apply_approval")
+    def apply_approval(self, request: ApprovalRequest) -> ApprovalOutcome:
+        return _configuration_errors_are_final(lambda: runs.apply_approval(self.engine, request))
+
+    def model_activities(self) -> list[Callable[..., Any]]:
+        return [self.run_agent_turn, self.hold_decision]
+
+    def bookkeeping_activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.start_run, self.record_progress, self.record_status, self.record_human_message, self.apply_approval
+        ]  # fmt: skip

@@ -1,0 +1,300 @@
+"""Workflow runs: create (and start in Temporal), list, read, update, delete, cancel, resume, approve decisions,
+and the files a run wrote. Every run is a Temporal workflow whose id is the run's `workflow_id`."""
+
+import contextlib
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from activities.storage import StorageError
+from api.deps import PagingDep, SessionDep, assign_fields, get_or_404, paginate
+from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
+from api.schemas.common import ErrorMessage, Page
+from api.schemas.workflows import (
+    ArtifactResponse,
+    DecisionApprovalRequest,
+    InputTemplateResponse,
+    StepTemplateResponse,
+    WorkflowCreate,
+    WorkflowResponse,
+    WorkflowTemplateResponse,
+    WorkflowUpdate,
+)
+from api.temporal import ResumeImpossible, RunControl, TemporalUnavailable
+from db.enums import WorkflowStatus, WorkflowType
+from db.models import Artifact, Decision, Project, Workflow
+from db.records import set_workflow_status
+from db.team import missing_roles, team_agents
+from workflows.templates import TEMPLATES, StepKind
+from workflows.types import ApprovalOptions, DecisionApproval, RunInput, RunOptions
+
+router = APIRouter(prefix="/workflows", tags=["workflows"], responses=COMMON_ERRORS)
+
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorMessage, "description": "The run is not in a state that allows this."}
+}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": ErrorMessage, "description": "Temporal is down."}}
+ACTIVE = (WorkflowStatus.PENDING, WorkflowStatus.RUNNING, WorkflowStatus.PAUSED)
+
+
+def _runs(request: Request) -> RunControl:
+    runs: RunControl = request.app.state.runs
+    return runs
+
+
+def _conflict(message: str) -> HTTPException:
+    return HTTPException(status_code=409, detail=message)
+
+
+def _unavailable(exc: TemporalUnavailable) -> HTTPException:
+    return HTTPException(status_code=503, detail=str(exc))
+
+
+def _run_input(settings: Any, workflow: Workflow) -> RunInput:
+    options = dict(workflow.options or {})
+    approval = ApprovalOptions(**options.pop("approval", {}))
+    return RunInput(
+        workflow_id=str(workflow.workflow_id),
+        options=RunOptions(approval=approval, **options),
+        heartbeat_timeout_seconds=settings.activity_heartbeat_timeout,
+    )
+
+
+def _template_response(workflow_type: WorkflowType) -> WorkflowTemplateResponse:
+    template = TEMPLATES[workflow_type]
+    return WorkflowTemplateResponse(
+        workflow_type=template.workflow_type.value,
+        title=template.title,
+        description=template.description,
+        required_roles=[r.value for r in template.required_roles],
+        optional_roles=[r.value for r in template.optional_roles],
+        inputs=[InputTemplateResponse(**asdict(i)) for i in template.inputs],
+        steps=[
+            StepTemplateResponse(
+                name=s.name, title=s.title, kind=s.kind.value, role=s.role.value,
+                reviewer_role=s.reviewer_role.value if s.reviewer_role else None,
+                voter_roles=[r.value for r in s.voter_roles], optional=s.optional, task=s.task,
+            )
+            for s in template.steps
+        ],
+    )  # fmt: skip
+
+
+@router.get("/templates", response_model=list[WorkflowTemplateResponse])
+def read_workflow_templates() -> list[WorkflowTemplateResponse]:
+    """Each workflow type: its steps in order, the roles it needs, and its inputs. The workflows run these."""
+    return [_template_response(t) for t in TEMPLATES]
+
+
+@router.get("", response_model=Page[WorkflowResponse])
+def read_workflows(
+    session: SessionDep,
+    paging: PagingDep,
+    status: WorkflowStatus | None = None,
+    workflow_type: WorkflowType | None = None,
+    project_id: uuid.UUID | None = None,
+) -> Page[WorkflowResponse]:
+    stmt = select(Workflow).order_by(Workflow.created_at.desc(), Workflow.workflow_id)
+    if status is not None:
+        stmt = stmt.where(Workflow.status == status)
+    if workflow_type is not None:
+        stmt = stmt.where(Workflow.workflow_type == workflow_type)
+    if project_id is not None:
+        stmt = stmt.where(Workflow.project_id == project_id)
+    return paginate(session, stmt, paging, WorkflowResponse)
+
+
+def _check_team(session: Session, body: WorkflowCreate) -> list[str]:
+    template = TEMPLATES[body.workflow_type]
+    agents = team_agents(session, body.project_id, [str(a) for a in body.assigned_agents or []])
+    if body.assigned_agents and len(agents) != len(set(body.assigned_agents)):
+        known = {a.agent_id for a in agents}
+        unknown = ", ".join(str(a) for a in body.assigned_agents if a not in known)
+        raise invalid("assigned_agents", f"no agent {unknown}")
+    if missing := missing_roles(agents, [r.value for r in template.required_roles]):
+        whose = "the assigned agents" if body.assigned_agents else f"project {body.project_id}"
+        raise invalid(
+            "workflow_type",
+            f"{template.title} needs agents with the roles {', '.join(r.value for r in template.required_roles)}; "
+            f"{whose} has no {', '.join(missing)}",
+        )
+    decisions = {s.name for s in template.steps if s.kind == StepKind.DECIDE}
+    if unknown_steps := [d for d in body.options.approval.decisions if d != "*" and d not in decisions]:
+        raise invalid(
+            "options",
+            f"approval.decisions names no decision step of {template.title}: {', '.join(unknown_steps)} "
+            f"(its decisions: {', '.join(sorted(decisions))})",
+        )
+    return [str(a.agent_id) for a in agents] if body.assigned_agents else []
+
+
+@router.post("", response_model=WorkflowResponse, status_code=201, responses=UNAVAILABLE)
+def create_workflow(request: Request, session: SessionDep, body: WorkflowCreate) -> Workflow:
+    """Checks the team, stores the run (`pending`) and starts it in Temporal; the worker marks it `running`."""
+    if session.get(Project, body.project_id) is None:
+        raise invalid("project_id", f"Project {body.project_id} not found")
+    assigned = _check_team(session, body)
+    workflow = Workflow(status=WorkflowStatus.PENDING.value)
+    assign_fields(workflow, body.model_dump(exclude={"assigned_agents", "options"}))
+    workflow.assigned_agents = assigned or None
+    workflow.options = body.options.model_dump()
+    session.add(workflow)
+    session.commit()
+    runs = _runs(request)
+    try:
+        workflow.temporal_run_id = runs.call(
+            runs.start,
+            str(workflow.workflow_id),
+            workflow.workflow_type,
+            str(workflow.project_id),
+            _run_input(request.app.state.settings, workflow),
+        )
+    except TemporalUnavailable as exc:
+        session.delete(workflow)  # nothing runs it: the request changes nothing
+        session.commit()
+        raise _unavailable(exc) from exc
+    session.commit()
+    return workflow
+
+
+@router.get("/{workflow_id}", response_model=WorkflowResponse, responses=NOT_FOUND)
+def read_workflow(session: SessionDep, workflow_id: uuid.UUID) -> Workflow:
+    return get_or_404(session, Workflow, workflow_id, "Workflow")
+
+
+@router.put("/{workflow_id}", response_model=WorkflowResponse, responses=NOT_FOUND)
+def update_workflow(session: SessionDep, workflow_id: uuid.UUID, body: WorkflowUpdate) -> Workflow:
+    workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
+    assign_fields(workflow, body.model_dump(exclude_unset=True))
+    session.commit()
+    return workflow
+
+
+@router.delete("/{workflow_id}", status_code=204, responses={**NOT_FOUND, **UNAVAILABLE})
+def delete_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUID) -> Response:
+    """Deletes the run with its messages, decisions, events and artifacts; a run still going is terminated first."""
+    workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
+    if workflow.status in ACTIVE:
+        runs = _runs(request)
+        try:
+            runs.call(runs.terminate, str(workflow_id), "deleted through the Conclave API")
+        except TemporalUnavailable as exc:
+            raise _unavailable(exc) from exc
+    keys = list(session.scalars(select(Artifact.object_key).where(Artifact.workflow_id == workflow_id)))
+    session.delete(workflow)
+    session.commit()
+    store = request.app.state.store
+    for key in keys:
+        with contextlib.suppress(StorageError):  # the rows are gone; an orphaned object is only disk space
+            store.delete(key)
+    return Response(status_code=204)
+
+
+@router.post("/{workflow_id}/cancel", response_model=WorkflowResponse, responses={**NOT_FOUND, **CONFLICT})
+def cancel_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUID) -> Workflow:
+    """Asks Temporal to cancel the run: the running activity stops and the run records `cancelled` (seconds)."""
+    workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
+    if workflow.status not in ACTIVE:
+        raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a running or paused run can be cancelled")
+    runs = _runs(request)
+    try:
+        closed = runs.call(runs.cancel, str(workflow_id))
+    except TemporalUnavailable as exc:
+        raise _unavailable(exc) from exc
+    if closed is not None:  # ended in Temporal without recording it (e.g. `temporal workflow terminate`)
+        set_workflow_status(session, workflow, WorkflowStatus.CANCELLED.value, f"the Temporal run was {closed}")
+        session.commit()
+    return workflow
+
+
+@router.post("/{workflow_id}/resume", response_model=WorkflowResponse, responses={**NOT_FOUND, **CONFLICT})
+def resume_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUID) -> Workflow:
+    """Continues a failed or cancelled run after its last finished step (Temporal's reset): finished steps are not
+    run again."""
+    workflow = session.scalars(
+        select(Workflow).where(Workflow.workflow_id == workflow_id).with_for_update()
+    ).one_or_none()
+    if workflow is None:
+        raise HTTPException(status_code=404, detail=f"Workflow {workflow_id} not found")
+    if workflow.status not in (WorkflowStatus.FAILED, WorkflowStatus.CANCELLED):
+        raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a failed or cancelled run can be resumed")
+    runs = _runs(request)
+    try:
+        run_id = runs.call(
+            runs.resume,
+            str(workflow_id),
+            workflow.workflow_type,
+            str(workflow.project_id),
+            _run_input(request.app.state.settings, workflow),
+        )
+    except TemporalUnavailable as exc:
+        raise _unavailable(exc) from exc
+    except ResumeImpossible as exc:
+        raise _conflict(str(exc)) from exc
+    workflow.temporal_run_id = run_id
+    workflow.metrics = {**(workflow.metrics or {}), "resumes": (workflow.metrics or {}).get("resumes", 0) + 1}
+    set_workflow_status(session, workflow, WorkflowStatus.RUNNING.value)
+    session.commit()
+    return workflow
+
+
+@router.post(
+    "/{workflow_id}/decisions/{decision_id}/approval",
+    response_model=WorkflowResponse,
+    responses={**NOT_FOUND, **CONFLICT},
+)
+def approve_decision(
+    request: Request, session: SessionDep, workflow_id: uuid.UUID, decision_id: uuid.UUID, body: DecisionApprovalRequest
+) -> Workflow:
+    """Approve the team's choice, or override it with another variant, for a decision the run waits on."""
+    workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
+    decision = session.get(Decision, decision_id)
+    if decision is None or decision.workflow_id != workflow_id:
+        raise HTTPException(status_code=404, detail=f"Decision {decision_id} not found in workflow {workflow_id}")
+    if (workflow.metrics or {}).get("awaiting_approval") != str(decision_id) or workflow.status != "paused":
+        raise _conflict(f"Workflow {workflow_id} is not waiting for an approval of decision {decision_id}")
+    if body.action == "override":
+        ids = [v.get("id") for v in decision.variants]
+        if body.variant_id not in ids:
+            raise invalid("variant_id", f"must be one of the decision's variants: {', '.join(map(str, ids))}")
+    runs = _runs(request)
+    approval = DecisionApproval(str(decision_id), body.action, body.variant_id, body.comment, body.author)
+    try:
+        runs.call(runs.signal, str(workflow_id), "approve_decision", approval)
+    except TemporalUnavailable as exc:
+        raise _unavailable(exc) from exc
+    return workflow
+
+
+@router.get("/{workflow_id}/artifacts", response_model=Page[ArtifactResponse], responses=NOT_FOUND)
+def read_artifacts(session: SessionDep, paging: PagingDep, workflow_id: uuid.UUID) -> Page[ArtifactResponse]:
+    """Every file the run's agents wrote (each revision is its own artifact), oldest first."""
+    get_or_404(session, Workflow, workflow_id, "Workflow")
+    stmt = select(Artifact).where(Artifact.workflow_id == workflow_id).order_by(Artifact.created_at, Artifact.path)
+    return paginate(session, stmt, paging, ArtifactResponse)
+
+
+@router.get(
+    "/{workflow_id}/artifacts/{artifact_id}",
+    response_class=Response,
+    responses={**NOT_FOUND, 200: {"content": {"application/octet-stream": {}}, "description": "The file."}},
+)
+def read_artifact(request: Request, session: SessionDep, workflow_id: uuid.UUID, artifact_id: uuid.UUID) -> Response:
+    """The file itself, with its content type."""
+    artifact = session.get(Artifact, artifact_id)
+    if artifact is None or artifact.workflow_id != workflow_id:
+        raise HTTPException(status_code=404, detail=f"Artifact {artifact_id} not found in workflow {workflow_id}")
+    try:
+        data = request.app.state.store.get(artifact.object_key)
+    except StorageError as exc:
+        raise HTTPException(status_code=503, detail=f"the file cannot be read now: {exc}") from exc
+    filename = artifact.path.rsplit("/", 1)[-1].replace('"', "")
+    return Response(
+        data,
+        media_type=artifact.content_type,
+        headers={"Content-Disposition": f'inline; filename="{filename}"', "X-Content-SHA256": artifact.sha256},
+    )

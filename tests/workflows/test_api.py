@@ -1,0 +1,120 @@
+"""The Workflows API's checks and answers: templates, bad input, wrong state, Temporal down, health."""
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from agents.llm.scripted import ScriptedBackend
+from db.models import Workflow
+from workflows.templates import TEMPLATES
+
+from .support import REQUIREMENT, staffed_project, start_run, wait_for
+
+
+def count_runs(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(Workflow)) or 0
+
+
+def test_templates_describe_what_the_workflows_run(client: TestClient):
+    templates = {t["workflow_type"]: t for t in client.get("/api/workflows/templates").json()}
+    assert set(templates) == {t.value for t in TEMPLATES}
+    feature = templates["feature_development"]
+    steps = ["requirements", "design", "implementation", "tests", "documentation"]
+    assert [s["name"] for s in feature["steps"]] == steps
+    assert feature["required_roles"] == ["product_owner", "architect", "developer", "reviewer", "tester"]
+    assert feature["optional_roles"] == ["tech_writer"]
+    assert {i["name"] for i in feature["inputs"]} >= {"requirement", "options.max_review_rounds"}
+    for template in templates.values():
+        assert any(s["kind"] == "decide" for s in template["steps"]), "every type takes a decision"
+
+
+def test_a_run_needs_its_roles_a_project_and_sane_options(api: TestClient, db: Engine):
+    project_id = staffed_project(api, roles=("developer", "reviewer"))
+    body = {"project_id": project_id, "name": "x", "workflow_type": "feature_development", "requirement": "r"}
+
+    response = api.post("/api/workflows", json=body)
+    assert response.status_code == 422
+    assert "no product_owner, architect, tester" in response.text
+
+    cases = [
+        ({"project_id": "00000000-0000-0000-0000-000000000000"}, "not found"),
+        ({"requirement": "   "}, "requirement"),
+        ({"workflow_type": "code_review", "options": {"max_review_rounds": 9}}, "max_review_rounds"),
+        ({"workflow_type": "code_review", "options": {"approval": {"decisions": ["design"]}}}, "verdict"),
+        ({"workflow_type": "code_review", "surprise": 1}, "surprise"),
+        ({"workflow_type": "code_review", "assigned_agents": ["00000000-0000-0000-0000-000000000001"]}, "no agent"),
+    ]
+    for change, expected in cases:
+        response = api.post("/api/workflows", json=body | change)
+        assert response.status_code == 422, (change, response.text)
+        assert expected in response.text, (change, response.text)
+    assert count_runs(db) == 0, "refused requests change nothing"
+
+
+def test_wrong_states_are_409_and_unknown_runs_404(api: TestClient, start_worker):
+    start_worker(ScriptedBackend())
+    workflow_id = start_run(api, staffed_project(api), "code_review")
+    wait_for(api, workflow_id, "completed")
+    assert api.post(f"/api/workflows/{workflow_id}/cancel").status_code == 409
+    assert "only a failed or cancelled run" in api.post(f"/api/workflows/{workflow_id}/resume").text
+    assert api.post("/api/workflows/00000000-0000-0000-0000-000000000000/cancel").status_code == 404
+
+    updated = api.put(f"/api/workflows/{workflow_id}", json={"name": "Review of slugify", "tags": ["utils"]})
+    assert updated.status_code == 200 and updated.json()["name"] == "Review of slugify"
+    assert api.put(f"/api/workflows/{workflow_id}", json={"status": "running"}).status_code == 422
+
+    listed = api.get("/api/workflows", params={"status": "completed", "workflow_type": "code_review"}).json()
+    assert [w["workflow_id"] for w in listed["items"]] == [workflow_id]
+    assert api.delete(f"/api/workflows/{workflow_id}").status_code == 204
+    assert api.get(f"/api/workflows/{workflow_id}").status_code == 404
+
+
+def test_deleting_a_running_run_terminates_it(api: TestClient, start_worker, db: Engine):
+    start_worker(ScriptedBackend(delay=0.05))
+    workflow_id = start_run(api, staffed_project(api))
+    wait_for(api, workflow_id, "running")
+    assert api.delete(f"/api/workflows/{workflow_id}").status_code == 204
+    assert count_runs(db) == 0
+    runs = api.app.state.runs  # type: ignore[attr-defined]
+
+    async def status() -> object:
+        client = await runs.client()
+        return (await client.get_workflow_handle(workflow_id).describe()).status.name
+
+    assert api.portal.call(status) == "TERMINATED"  # type: ignore[union-attr]
+
+
+def test_temporal_down_is_503_and_changes_nothing(client: TestClient, db: Engine):
+    project_id = staffed_project(client, roles=("reviewer", "developer"))
+    body = {"project_id": project_id, "name": "x", "workflow_type": "code_review", "requirement": REQUIREMENT}
+    response = client.post("/api/workflows", json=body)
+    assert response.status_code == 503
+    assert "Temporal is not reachable" in response.json()["detail"]
+    assert count_runs(db) == 0
+    health = client.get("/api/health").json()["components"]
+    assert health["temporal"]["status"] == "down" and health["worker"]["status"] == "down"
+
+
+def test_health_reports_temporal_and_the_worker(api: TestClient, start_worker, run_settings):
+    components = api.get("/api/health").json()["components"]
+    assert components["temporal"]["status"] == "up"
+    assert components["worker"]["status"] == "down"
+    assert run_settings.temporal_task_queue in components["worker"]["detail"]
+    start_worker(ScriptedBackend())
+    report = api.get("/api/health").json()
+    assert report["components"]["worker"]["status"] == "up", report["components"]["worker"]
+    assert report["status"] == "ok", report
+
+
+def test_cancelling_a_run_terminated_in_temporal_records_it(api: TestClient, start_worker):
+    start_worker(ScriptedBackend(delay=0.05))
+    workflow_id = start_run(api, staffed_project(api))
+    wait_for(api, workflow_id, "running")
+    runs = api.app.state.runs  # type: ignore[attr-defined]
+    api.portal.call(runs.terminate, workflow_id, "by hand, like `temporal workflow terminate`")  # type: ignore[union-attr]
+
+    response = api.post(f"/api/workflows/{workflow_id}/cancel")
+    assert response.status_code == 200
+    run = api.get(f"/api/workflows/{workflow_id}").json()
+    assert run["status"] == "cancelled" and "terminated" in run["errors"][-1]["error"]

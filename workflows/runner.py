@@ -1,0 +1,383 @@
+"""The shared step runner: what every workflow type does around its steps.
+
+A workflow class lists its steps in order with three helpers (`produce`, `produce_reviewed`, `decide`) that run
+the step of the same name from its template. The runner keeps the steps' states (the `progress` query), records
+them between steps (`record_progress`: the step boundaries a resume resets to), delivers a person's messages before
+the next agent turn, makes chosen decisions wait for approval, and records how the run ended: `completed`,
+`failed` with the error, or `cancelled` (recorded after the cancel, then the workflow closes as cancelled).
+
+Deterministic code only: every side effect is an activity (DESIGN.md, Invariants).
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, FailureError, is_cancelled_exception
+from temporalio.workflow import ActivityCancellationType
+
+with workflow.unsafe.imports_passed_through():
+    from activities.agent_turns import DecisionOutcome, DecisionRequest, TurnRequest, TurnResult
+    from activities.definitions import CONFIGURATION_ERROR, ConclaveActivities
+    from db.enums import MessageType, WorkflowStatus
+    from workflows.templates import StepKind, StepSpec, WorkflowTemplate
+    from workflows.types import (
+        FINISHED_STEP,
+        ApprovalRequest,
+        DecisionApproval,
+        HumanMessage,
+        HumanMessageRequest,
+        ProgressUpdate,
+        RunInput,
+        RunProgress,
+        StartRequest,
+        StatusUpdate,
+        StepState,
+        StepStatus,
+        Team,
+        TeamMember,
+        llm_task_queue,
+        summary_of,
+    )
+
+BOOKKEEPING = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    # A database that is down is waited for (the run resumes when it is back); bad configuration is final.
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(seconds=30),
+        non_retryable_error_types=[CONFIGURATION_ERROR],
+    ),
+}
+# A model activity's time limit: setup plus its model calls at a pessimistic generation speed.
+MODEL_SETUP_SECONDS = 120
+SLOWEST_TOKENS_PER_SECOND = 5
+MAX_MODEL_ACTIVITY = timedelta(hours=2)
+MODEL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=3,
+    non_retryable_error_types=[CONFIGURATION_ERROR],
+)
+# Model calls of one turn: a draft, its self-check and one revision.
+CALLS_PER_TURN = 3
+
+
+def describe(error: BaseException) -> str:
+    """The innermost message of a Temporal failure chain (what actually went wrong)."""
+    message = str(error)
+    while isinstance(error, FailureError) and error.cause is not None:
+        error = error.cause
+        message = str(error) or message
+    return message
+
+
+def _stop_if_cancelled() -> None:
+    """A cancel that arrived while an activity finished anyway is still a cancel: stop before the next step."""
+    if workflow.cancellation_reason() is not None:
+        raise asyncio.CancelledError("the run was cancelled")
+
+
+class TeamRun:
+    """Base of the workflow classes: each sets `template` and defines `run` (calling `execute`) and `steps`."""
+
+    template: ClassVar[WorkflowTemplate]
+
+    def __init__(self) -> None:
+        self._input = RunInput(workflow_id="")
+        self._team = Team(members=[])
+        self._status = WorkflowStatus.PENDING.value
+        self._steps = [StepState(name=s.name, title=s.title, kind=s.kind.value) for s in self.template.steps]
+        self._current: StepState | None = None
+        self._inbox: list[HumanMessage] = []
+        self._approvals: dict[str, DecisionApproval] = {}
+        self._awaiting: str | None = None
+
+    # --- what a person and an operator see and send -----------------------------------------------------------
+
+    @workflow.query
+    def progress(self) -> RunProgress:
+        done = sum(1 for s in self._steps if s.status in FINISHED_STEP)
+        return RunProgress(
+            status=self._status,
+            current_step=self._current.name if self._current else None,
+            completed_steps=done,
+            total_steps=len(self._steps),
+            progress_percentage=round(100 * done / len(self._steps)),
+            steps=self._steps,
+            prompt_tokens=sum(s.prompt_tokens for s in self._steps),
+            completion_tokens=sum(s.completion_tokens for s in self._steps),
+            awaiting_approval=self._awaiting,
+            run_id=workflow.info().run_id,
+        )
+
+    @workflow.signal
+    def human_message(self, message: HumanMessage) -> None:
+        """A person's message to the team: recorded before the next agent turn, which sees it."""
+        if not message.message_id:
+            message.message_id = str(workflow.uuid4())
+        self._inbox.append(message)
+
+    @workflow.signal
+    def approve_decision(self, approval: DecisionApproval) -> None:
+        """A person's answer to a decision waiting for approval (`approve`, or `override` with a variant id)."""
+        self._approvals[approval.decision_id] = approval
+
+    # --- the run ----------------------------------------------------------------------------------------------
+
+    async def steps(self) -> None:
+        raise NotImplementedError
+
+    async def execute(self, run: RunInput) -> RunProgress:
+        self._input = run
+        try:
+            self._team = await self._bookkeeping(
+                ConclaveActivities.start_run,
+                StartRequest(run.workflow_id, self.template.workflow_type.value, self.progress()),
+            )
+            self._status = WorkflowStatus.RUNNING.value
+            await self.steps()
+            await self._deliver_messages()
+            await self._set_status(WorkflowStatus.COMPLETED)
+            return self.progress()
+        except BaseException as exc:
+            if is_cancelled_exception(exc):
+                self._end_current(StepStatus.CANCELLED, "cancelled")
+                await self._deliver_messages()  # a message sent just before the cancel is kept
+                await self._set_status(WorkflowStatus.CANCELLED)
+                raise
+            if not isinstance(exc, FailureError):
+                raise  # a bug in workflow code: Temporal retries the workflow task once a fixed worker runs
+            where = self._current.title if self._current else "start"
+            error = f"{where}: {describe(exc)}"
+            self._end_current(StepStatus.FAILED, error)
+            await self._deliver_messages()
+            await self._set_status(WorkflowStatus.FAILED, error)
+            raise ApplicationError(error, non_retryable=True) from exc
+
+    # --- the three kinds of step ------------------------------------------------------------------------------
+
+    async def produce(self, name: str) -> TurnResult | None:
+        """One agent writes what the step asks (code blocks become artifacts)."""
+        spec = self._spec(name, StepKind.PRODUCE)
+        if (author := self._member(spec, spec.role)) is None:
+            await self._skip(spec)
+            return None
+        async with self._step(spec, author) as state:
+            result = await self._turn(spec, author, "main", spec.task, self_check=spec.self_check)
+            state.summary = summary_of(result.summary)
+        return result
+
+    async def produce_reviewed(self, name: str) -> TurnResult | None:
+        """The author writes, the reviewer judges; the author revises until approved or out of review rounds."""
+        spec = self._spec(name, StepKind.REVIEW_LOOP)
+        author = self._member(spec, spec.role)
+        reviewer = self._member(spec, spec.reviewer_role) if spec.reviewer_role else None
+        if author is None or reviewer is None:
+            await self._skip(spec)
+            return None
+        rounds = self._input.options.max_review_rounds
+        async with self._step(spec, author) as state:
+            work = await self._turn(
+                spec, author, "draft", spec.task, self_check=spec.self_check, addressed=[reviewer], ask=True
+            )
+            for round_ in range(1, rounds + 2):
+                review = await self._turn(
+                    spec, reviewer, f"review-{round_}", f"Review this {spec.title.lower()}. The task was: {spec.task}",
+                    kind="review", subject=spec.title.lower(), reviewed=work, addressed=[author],
+                )  # fmt: skip
+                if review.verdict == "approve" or round_ > rounds:
+                    break
+                work = await self._turn(
+                    spec, author, f"revision-{round_}",
+                    f"Revise your work so that it answers every finding of {reviewer.name}'s review. {spec.task}",
+                    parent=review.message_id, addressed=[reviewer], ask=True,
+                )  # fmt: skip
+            revisions = round_ - 1
+            outcome = "approved" if review.verdict == "approve" else "not approved"
+            state.summary = summary_of(f"{outcome} by {reviewer.name} after {revisions} revision(s). {work.summary}")
+        return work
+
+    async def decide(self, name: str) -> DecisionOutcome | None:
+        """The lead proposes variants, the team votes, the lead justifies; then, if asked, a person approves."""
+        spec = self._spec(name, StepKind.DECIDE)
+        if (lead := self._member(spec, spec.role)) is None:
+            await self._skip(spec)
+            return None
+        voters = [lead] + [
+            m for role in spec.voter_roles if (m := self._team.first(role.value)) and m.agent_id != lead.agent_id
+        ]
+        async with self._step(spec, lead) as state:
+            await self._deliver_messages()
+            outcome: DecisionOutcome = await workflow.execute_activity_method(
+                ConclaveActivities.hold_decision,
+                DecisionRequest(
+                    workflow_id=self._input.workflow_id, step=name, key=name, problem=spec.task,
+                    agent_ids=[v.agent_id for v in voters],
+                ),
+                **self._model_options(calls=2 + len(voters), members=voters),
+            )  # fmt: skip
+            _stop_if_cancelled()
+            state.decision_id = outcome.decision_id
+            state.turns += 1
+            state.prompt_tokens += outcome.prompt_tokens
+            state.completion_tokens += outcome.completion_tokens
+            tally = ", ".join(f"{k}: {v}" for k, v in outcome.tally.items())
+            state.summary = summary_of(f"{outcome.chosen_variant_id} - {outcome.chosen_title} (votes {tally})")
+            if self._input.options.approval.applies_to(name):
+                await self._await_approval(spec, state, outcome)
+        return outcome
+
+    # --- parts ------------------------------------------------------------------------------------------------
+
+    def _spec(self, name: str, kind: StepKind) -> StepSpec:
+        spec = self.template.step(name)
+        if spec.kind != kind:
+            raise ApplicationError(f"step {name} is a {spec.kind} step, not {kind}", non_retryable=True)
+        return spec
+
+    def _member(self, spec: StepSpec, role: Any) -> TeamMember | None:
+        member = self._team.first(role.value)
+        if member is None and not spec.optional:
+            raise ApplicationError(
+                f"the team has no {role.value} for step {spec.name}", type=CONFIGURATION_ERROR, non_retryable=True
+            )
+        return member
+
+    def _state(self, name: str) -> StepState:
+        return next(s for s in self._steps if s.name == name)
+
+    @asynccontextmanager
+    async def _step(self, spec: StepSpec, agent: TeamMember) -> AsyncIterator[StepState]:
+        _stop_if_cancelled()
+        state = self._state(spec.name)
+        state.status, state.agent, state.error = StepStatus.RUNNING.value, agent.name, None
+        state.started_at, state.completed_at = workflow.now().isoformat(), None
+        self._current = state
+        await self._record_progress(state)
+        yield state
+        self._end_current(StepStatus.COMPLETED)
+        await self._record_progress(state, boundary=True)
+
+    async def _skip(self, spec: StepSpec) -> None:
+        state = self._state(spec.name)
+        state.status = StepStatus.SKIPPED.value
+        state.summary = f"skipped: the team has no {spec.role.value}"
+        await self._record_progress(state, boundary=True)
+
+    def _end_current(self, status: StepStatus, error: str | None = None) -> None:
+        state, self._current = self._current, None
+        if state is None:
+            return
+        state.status, state.error = status.value, error
+        now = workflow.now()
+        state.completed_at = now.isoformat()
+        if state.started_at:
+            state.duration_ms = int((now - datetime.fromisoformat(state.started_at)).total_seconds() * 1000)
+
+    async def _turn(
+        self,
+        spec: StepSpec,
+        agent: TeamMember,
+        turn: str,
+        task: str,
+        *,
+        kind: str = "produce",
+        subject: str = "work",
+        reviewed: TurnResult | None = None,
+        parent: str | None = None,
+        addressed: list[TeamMember] | None = None,
+        ask: bool = False,
+        self_check: bool = False,
+    ) -> TurnResult:
+        await self._deliver_messages()
+        request = TurnRequest(
+            workflow_id=self._input.workflow_id,
+            step=spec.name,
+            turn=turn,
+            agent_id=agent.agent_id,
+            task=task,
+            kind="review" if kind == "review" else "produce",
+            message_type=MessageType.REVIEW.value if kind == "review" else MessageType.PROPOSAL.value,
+            subject=subject,
+            review_artifact_ids=[a["artifact_id"] for a in reviewed.artifacts] if reviewed else [],
+            review_message_id=reviewed.message_id if reviewed else None,
+            parent_message_id=parent or (reviewed.message_id if reviewed else None),
+            addressed_to=[a.agent_id for a in addressed or []],
+            requires_response=ask,
+            self_check=self_check,
+        )
+        result: TurnResult = await workflow.execute_activity_method(
+            ConclaveActivities.run_agent_turn, request, **self._model_options(calls=CALLS_PER_TURN, members=[agent])
+        )
+        _stop_if_cancelled()
+        state = self._state(spec.name)
+        state.turns += 1
+        state.prompt_tokens += result.prompt_tokens
+        state.completion_tokens += result.completion_tokens
+        state.artifacts = list(dict.fromkeys([*state.artifacts, *(a["path"] for a in result.artifacts)]))
+        return result
+
+    async def _await_approval(self, spec: StepSpec, state: StepState, outcome: DecisionOutcome) -> None:
+        """Pause until a person approves or overrides the decision, or the timeout applies the default."""
+        options = self._input.options.approval
+        self._awaiting = outcome.decision_id
+        state.status = StepStatus.WAITING_FOR_APPROVAL.value
+        await self._record_progress(state)
+        await self._set_status(WorkflowStatus.PAUSED)
+        approval: DecisionApproval | None = None
+        try:
+            await workflow.wait_condition(
+                lambda: outcome.decision_id in self._approvals, timeout=timedelta(seconds=options.timeout_seconds)
+            )
+            approval = self._approvals[outcome.decision_id]
+        except TimeoutError:
+            if options.on_timeout == "fail":
+                raise ApplicationError(
+                    f"decision {spec.title!r} was not approved within {options.timeout_seconds} s", non_retryable=True
+                ) from None
+        result = await self._bookkeeping(
+            ConclaveActivities.apply_approval,
+            ApprovalRequest(self._input.workflow_id, spec.name, outcome.decision_id, approval),
+        )
+        self._awaiting = None
+        state.status = StepStatus.RUNNING.value
+        state.summary = summary_of(f"{state.summary} {result.note}")
+        await self._set_status(WorkflowStatus.RUNNING)
+
+    async def _deliver_messages(self) -> None:
+        while self._inbox:
+            message = self._inbox.pop(0)
+            await self._bookkeeping(
+                ConclaveActivities.record_human_message, HumanMessageRequest(self._input.workflow_id, message)
+            )
+
+    async def _record_progress(self, state: StepState, boundary: bool = False) -> None:
+        await self._bookkeeping(
+            ConclaveActivities.record_progress,
+            ProgressUpdate(self._input.workflow_id, state.name, self.progress(), boundary=boundary),
+        )
+
+    async def _set_status(self, status: WorkflowStatus, error: str | None = None) -> None:
+        self._status = status.value
+        update = StatusUpdate(self._input.workflow_id, status.value, error, self.progress())
+        await self._bookkeeping(ConclaveActivities.record_status, update)
+
+    async def _bookkeeping(self, activity: Any, argument: Any) -> Any:
+        return await workflow.execute_activity_method(activity, argument, **BOOKKEEPING)  # type: ignore[call-overload]
+
+    def _model_options(self, calls: int, members: list[TeamMember]) -> dict[str, Any]:
+        max_tokens = max(m.max_tokens for m in members)
+        seconds = MODEL_SETUP_SECONDS + calls * max_tokens / SLOWEST_TOKENS_PER_SECOND
+        return {
+            "task_queue": llm_task_queue(workflow.info().task_queue),
+            "start_to_close_timeout": min(timedelta(seconds=seconds), MAX_MODEL_ACTIVITY),
+            "heartbeat_timeout": timedelta(seconds=self._input.heartbeat_timeout_seconds),
+            "retry_policy": MODEL_RETRY,
+            # A cancel waits until the generation has really stopped (and the agent is idle again).
+            "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        }

@@ -1,0 +1,231 @@
+"""What each workflow type does, step by step: served by `GET /api/workflows/templates` and run by the workflows.
+
+A template names its steps in order. Each step is one of three kinds, built from the agents of `agents/`:
+- `produce`: one agent writes something (a document or code; code blocks become artifacts);
+- `review_loop`: one agent writes, a reviewer judges, and the author revises until approved or out of rounds;
+- `decide`: a lead proposes variants, the team votes, the lead justifies the choice.
+
+The workflow classes (`workflows/<type>.py`) walk these same definitions, so what the API describes is what runs.
+Plain data only: this module is imported by workflow code and must stay deterministic.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from db.enums import AgentRole, WorkflowType
+
+DEFAULT_REVIEW_ROUNDS = 1
+MAX_REVIEW_ROUNDS = 5
+DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600
+
+
+class StepKind(StrEnum):
+    PRODUCE = "produce"
+    REVIEW_LOOP = "review_loop"
+    DECIDE = "decide"
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    title: str
+    kind: StepKind
+    # Who writes (produce, review_loop) or leads the decision (decide).
+    role: AgentRole
+    task: str
+    # review_loop: who judges the work.
+    reviewer_role: AgentRole | None = None
+    # decide: who votes besides the lead (those of these roles the project has).
+    voter_roles: tuple[AgentRole, ...] = ()
+    # An optional step is skipped, not failed, when the project has no agent of its role.
+    optional: bool = False
+    # produce: whether the author checks its draft against the task before finishing (one more model call).
+    self_check: bool = False
+
+    @property
+    def roles(self) -> tuple[AgentRole, ...]:
+        """The roles the step cannot run without."""
+        return (self.role, self.reviewer_role) if self.reviewer_role else (self.role,)
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class WorkflowTemplate:
+    workflow_type: WorkflowType
+    title: str
+    description: str
+    steps: tuple[StepSpec, ...]
+    inputs: tuple[InputSpec, ...] = field(default=())
+
+    @property
+    def required_roles(self) -> list[AgentRole]:
+        roles = [r for s in self.steps if not s.optional for r in s.roles]
+        return list(dict.fromkeys(roles))
+
+    @property
+    def optional_roles(self) -> list[AgentRole]:
+        required = set(self.required_roles)
+        roles = [r for s in self.steps for r in (*s.roles, *s.voter_roles) if r not in required]
+        return list(dict.fromkeys(roles))
+
+    @property
+    def step_kinds(self) -> set[str]:
+        return {s.kind.value for s in self.steps}
+
+    def step(self, name: str) -> StepSpec:
+        for spec in self.steps:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"{self.workflow_type} has no step {name!r}")
+
+
+def _inputs(requirement: str) -> tuple[InputSpec, ...]:
+    return (
+        InputSpec("requirement", requirement, required=True),
+        InputSpec(
+            "options.max_review_rounds",
+            f"Revisions a reviewer may ask for in each review loop (0-{MAX_REVIEW_ROUNDS}, "
+            f"default {DEFAULT_REVIEW_ROUNDS}).",
+        ),
+        InputSpec(
+            "options.approval",
+            "Decisions that wait for a person's approval: `decisions` (step names, or ['*'] for all), "
+            f"`timeout_seconds` (default {DEFAULT_APPROVAL_TIMEOUT_SECONDS}) and `on_timeout` "
+            "(`accept` the team's choice, the default, or `fail` the run).",
+        ),
+    )
+
+
+def _file(kind: str, name: str) -> str:
+    return f"Put it in one ```{kind} code block, with the file name `{name}` on the line just before the block."
+
+
+CODE_FILES = (
+    "Write complete, runnable Python: every function whole, no placeholders, no example calls at import time. "
+    "Put each file in its own ```python code block, with its file name (e.g. `app/slug.py`) on the line just "
+    "before the block."
+)
+
+P, A, D, R, T, W = (
+    AgentRole.PRODUCT_OWNER,
+    AgentRole.ARCHITECT,
+    AgentRole.DEVELOPER,
+    AgentRole.REVIEWER,
+    AgentRole.TESTER,
+    AgentRole.TECH_WRITER,
+)
+
+FEATURE_DEVELOPMENT = WorkflowTemplate(
+    workflow_type=WorkflowType.FEATURE_DEVELOPMENT,
+    title="Feature development",
+    description="From a feature request to reviewed code with tests: stories, a design decision, "
+    "implementation under review, tests and a short guide.",
+    steps=(
+        StepSpec("requirements", "User stories", StepKind.PRODUCE, P,
+                 "Write the user stories with numbered acceptance criteria for the requirement. "
+                 + _file("markdown", "docs/requirements.md")),
+        StepSpec("design", "Design decision", StepKind.DECIDE, A,
+                 "How should the requirement be implemented (modules, main functions, data)?",
+                 voter_roles=(D, R)),
+        StepSpec("implementation", "Implementation", StepKind.REVIEW_LOOP, D,
+                 "Implement the requirement as decided in the design decision. " + CODE_FILES,
+                 reviewer_role=R, self_check=True),
+        StepSpec("tests", "Tests", StepKind.PRODUCE, T,
+                 "Write pytest tests for the implementation that check the acceptance criteria and the edge "
+                 "cases. " + _file("python", "tests/test_feature.py")),
+        StepSpec("documentation", "Guide", StepKind.PRODUCE, W,
+                 "Write a short guide to the new feature: what it does, how to use it, one example. "
+                 + _file("markdown", "docs/feature.md"), optional=True),
+    ),
+    inputs=_inputs("The feature to build, as a user would ask for it."),
+)  # fmt: skip
+
+BUG_FIX = WorkflowTemplate(
+    workflow_type=WorkflowType.BUG_FIX,
+    title="Bug fix",
+    description="From a bug report to a reviewed fix: reproduce it in a test, decide the fix, fix under review, "
+    "verify.",
+    steps=(
+        StepSpec("reproduction", "Reproduce", StepKind.PRODUCE, T,
+                 "Analyse the bug report: the expected and the actual behaviour, the likely cause, and a pytest "
+                 "test that fails while the bug is there. " + _file("python", "tests/test_bug.py")),
+        StepSpec("fix_approach", "Fix decision", StepKind.DECIDE, D,
+                 "What is the right fix for this bug (and what must it not change)?", voter_roles=(R, T)),
+        StepSpec("fix", "Fix", StepKind.REVIEW_LOOP, D,
+                 "Fix the bug as decided, with the smallest change that makes the reproduction test pass. "
+                 + CODE_FILES, reviewer_role=R, self_check=True),
+        StepSpec("verification", "Verify", StepKind.PRODUCE, T,
+                 "Check the fix against the bug report and the reproduction test; list what you verified and "
+                 "any regression risk. " + _file("markdown", "docs/verification.md")),
+    ),
+    inputs=_inputs("The bug: what happens, what should happen, how to trigger it."),
+)  # fmt: skip
+
+CODE_REVIEW = WorkflowTemplate(
+    workflow_type=WorkflowType.CODE_REVIEW,
+    title="Code review",
+    description="A team review of submitted code: findings, a verdict voted by the team, and the author's "
+    "answer to the findings.",
+    steps=(
+        StepSpec("analysis", "Review", StepKind.PRODUCE, R,
+                 "Review the submitted code: correctness, edge cases, security, readability. Give each finding a "
+                 "severity (blocker, major, minor) and a concrete fix. " + _file("markdown", "docs/review.md")),
+        StepSpec("verdict", "Verdict", StepKind.DECIDE, R,
+                 "Should this change be merged as it is, merged after the listed fixes, or rejected?",
+                 voter_roles=(A, D)),
+        StepSpec("response", "Author's response", StepKind.PRODUCE, D,
+                 "Answer the review: for each finding, fix it (show the corrected code) or explain why not. "
+                 + CODE_FILES),
+    ),
+    inputs=_inputs("The code or change to review, and what it is meant to do."),
+)  # fmt: skip
+
+REFACTORING = WorkflowTemplate(
+    workflow_type=WorkflowType.REFACTORING,
+    title="Refactoring",
+    description="Improve the structure of existing code without changing its behaviour: assess, choose a plan, "
+    "refactor under review, verify.",
+    steps=(
+        StepSpec("assessment", "Assessment", StepKind.PRODUCE, A,
+                 "Assess the code: what makes it hard to change, and what must keep working exactly as now. "
+                 + _file("markdown", "docs/assessment.md")),
+        StepSpec("plan", "Refactoring plan", StepKind.DECIDE, A,
+                 "Which refactoring should we do, in what order, keeping the behaviour unchanged?",
+                 voter_roles=(D, R)),
+        StepSpec("refactor", "Refactor", StepKind.REVIEW_LOOP, D,
+                 "Refactor the code following the chosen plan; the behaviour must not change. " + CODE_FILES,
+                 reviewer_role=R, self_check=True),
+        StepSpec("verification", "Behaviour tests", StepKind.PRODUCE, T,
+                 "Write pytest tests that pin the behaviour the refactoring must keep. "
+                 + _file("python", "tests/test_behaviour.py"), optional=True),
+    ),
+    inputs=_inputs("The code to refactor and what bothers you about it."),
+)  # fmt: skip
+
+DOCUMENTATION = WorkflowTemplate(
+    workflow_type=WorkflowType.DOCUMENTATION,
+    title="Documentation",
+    description="Write documentation for a subject: outline, a decision on its structure, the document under "
+    "review.",
+    steps=(
+        StepSpec("outline", "Outline", StepKind.PRODUCE, W,
+                 "Write an outline of the document: its readers, sections and what each covers. "
+                 + _file("markdown", "docs/outline.md")),
+        StepSpec("structure", "Structure decision", StepKind.DECIDE, W,
+                 "Which structure serves the readers best?", voter_roles=(R, D)),
+        StepSpec("document", "Document", StepKind.REVIEW_LOOP, W,
+                 "Write the document following the chosen structure; be accurate and concrete, with examples. "
+                 + _file("markdown", "docs/guide.md"), reviewer_role=R),
+    ),
+    inputs=_inputs("What to document, for whom, and the facts or code it must cover."),
+)  # fmt: skip
+
+TEMPLATES: dict[WorkflowType, WorkflowTemplate] = {
+    t.workflow_type: t for t in (FEATURE_DEVELOPMENT, BUG_FIX, CODE_REVIEW, REFACTORING, DOCUMENTATION)
+}
