@@ -165,7 +165,7 @@ class TeamRun:
         """One agent writes what the step asks (code blocks become artifacts)."""
         spec = self._spec(name, StepKind.PRODUCE)
         if (author := self._member(spec, spec.role)) is None:
-            await self._skip(spec)
+            await self._skip(spec, spec.role)
             return None
         async with self._step(spec, author) as state:
             result = await self._turn(spec, author, "main", spec.task, self_check=spec.self_check)
@@ -178,7 +178,7 @@ class TeamRun:
         author = self._member(spec, spec.role)
         reviewer = self._member(spec, spec.reviewer_role) if spec.reviewer_role else None
         if author is None or reviewer is None:
-            await self._skip(spec)
+            await self._skip(spec, spec.role if author is None else spec.reviewer_role)
             return None
         rounds = self._input.options.max_review_rounds
         async with self._step(spec, author) as state:
@@ -206,7 +206,7 @@ class TeamRun:
         """The lead proposes variants, the team votes, the lead justifies; then, if asked, a person approves."""
         spec = self._spec(name, StepKind.DECIDE)
         if (lead := self._member(spec, spec.role)) is None:
-            await self._skip(spec)
+            await self._skip(spec, spec.role)
             return None
         voters = [lead] + [
             m for role in spec.voter_roles if (m := self._team.first(role.value)) and m.agent_id != lead.agent_id
@@ -263,10 +263,10 @@ class TeamRun:
         self._end_current(StepStatus.COMPLETED)
         await self._record_progress(state, boundary=True)
 
-    async def _skip(self, spec: StepSpec) -> None:
+    async def _skip(self, spec: StepSpec, missing: Any) -> None:
         state = self._state(spec.name)
         state.status = StepStatus.SKIPPED.value
-        state.summary = f"skipped: the team has no {spec.role.value}"
+        state.summary = f"skipped: the team has no {missing.value}"
         await self._record_progress(state, boundary=True)
 
     def _end_current(self, status: StepStatus, error: str | None = None) -> None:

@@ -2,16 +2,20 @@
 
 import signal
 import time
+import uuid
 from collections import Counter
 
 import anyio
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from agents.llm import CompletionRequest, LLMError
 from agents.llm.scripted import ScriptedBackend
+from api.temporal import reset_point
 from db.models import Agent, Decision
 from workflows.types import HumanMessage
 
@@ -196,3 +200,31 @@ def test_an_unanswered_approval_times_out_to_the_chosen_default(api: TestClient,
     assert "No answer in time" in note["content"]
     run = wait_for(api, failing, "completed", "failed")
     assert run["status"] == "failed" and "was not approved within 1 s" in run["errors"][-1]["error"]
+
+
+def test_a_reset_by_hand_marks_the_run_running_again(api: TestClient, start_worker, run_settings):
+    llm = FailingWhile("Answer the review")  # code_review's last step
+    start_worker(llm)
+    workflow_id = start_run(api, staffed_project(api, roles=("reviewer", "developer")), "code_review")
+    assert wait_for(api, workflow_id, "failed", "completed")["status"] == "failed"
+    llm.failing = False
+
+    async def reset_like_the_cli() -> None:  # `temporal workflow reset -w ID --event-id N`, not the API
+        client = await Client.connect(run_settings.temporal_address)
+        handle = client.get_workflow_handle(workflow_id)
+        event_id = reset_point(await handle.fetch_history())
+        await client.workflow_service.reset_workflow_execution(
+            ResetWorkflowExecutionRequest(
+                namespace="default",
+                workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+                reason="by hand",
+                workflow_task_finish_event_id=event_id,
+                request_id=str(uuid.uuid4()),
+            )
+        )
+
+    anyio.run(reset_like_the_cli)
+    wait_for(api, workflow_id, "running", "completed")  # the API was not told: the run says so itself
+    run = wait_for(api, workflow_id, "completed", "failed")
+    assert run["status"] == "completed", run["errors"]
+    assert [s["status"] for s in run["steps"]] == ["completed"] * 3

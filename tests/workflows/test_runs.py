@@ -45,3 +45,17 @@ def test_each_workflow_type_runs_to_completion(api: TestClient, db: Engine, star
     assert kinds["new_decision"] == 1
     assert kinds["workflow_status_changed"] == 2  # pending -> running -> completed
     assert kinds["workflow_progress_update"] >= len(template.steps)
+
+
+def test_an_optional_step_without_its_role_is_skipped(api: TestClient, db: Engine, start_worker):
+    start_worker(ScriptedBackend())
+    project_id = staffed_project(api, roles=("product_owner", "architect", "developer", "reviewer", "tester"))
+    workflow_id = start_run(api, project_id)
+
+    run = wait_for(api, workflow_id, "completed", "failed")
+    assert run["status"] == "completed", run["errors"]
+    documentation = run["steps"][-1]
+    assert documentation["status"] == "skipped" and "no tech_writer" in documentation["summary"]
+    assert run["metrics"]["progress_percentage"] == 100
+    kinds = Counter(e.event_type for e in events(db, workflow_id))
+    assert kinds["step_started"] == 4 and kinds["step_completed"] == 5
