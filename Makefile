@@ -17,7 +17,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-up: deps  ## install what is missing, start PostgreSQL and the API (idempotent), print the URLs
+up: deps  ## install what is missing, start PostgreSQL, storage, Temporal, the worker and the API (idempotent), print the URLs
 	@$(PY) -m ops.stack up
 
 down:  ## stop everything `make up` started (data stays in .data/)

@@ -23,12 +23,6 @@ from ops.temporal import SEARCH_ATTRIBUTES, temporal_path
 from tests.support import free_port
 
 
-def worker_built() -> bool:
-    """Until the worker lands, worker.py is a placeholder that exits at once, and `up` (rightly) fails on it."""
-    path = ROOT / "worker.py"
-    return path.exists() and "not built yet" not in path.read_text()
-
-
 def listens(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -131,7 +125,6 @@ def test_temporal_starts_with_its_search_attributes_again_on_its_file_and_stops(
         assert not listens(stack.temporal_port) and not listens(stack.ui_port), start
 
 
-@pytest.mark.skipif(not worker_built(), reason="worker.py is still the placeholder: `up` cannot start the worker yet")
 def test_up_runs_the_stack_that_survives_a_crash_and_down_stops_it(stack):
     out = stack.run("up")
     assert "Conclave is up" in out and f":{stack.api_port}/api/health  (ok)" in out
