@@ -35,6 +35,7 @@ from workflows.types import (
 )
 
 HUMAN_ROLE = "human"
+FINISHED = (WorkflowStatus.FAILED, WorkflowStatus.CANCELLED, WorkflowStatus.COMPLETED)
 
 
 def _locked_workflow(session: Session, workflow_id: str) -> Workflow:
@@ -94,10 +95,11 @@ def record_progress(engine: Engine, update: ProgressUpdate) -> None:
     with transaction(engine) as session:
         workflow = _locked_workflow(session, update.workflow_id)
         before = {s.get("name"): s.get("status") for s in workflow.steps or []}
-        _write_progress(workflow, update.progress)
-        if update.progress.status == WorkflowStatus.RUNNING and workflow.status != WorkflowStatus.RUNNING:
+        new_run = update.progress.run_id and update.progress.run_id != workflow.temporal_run_id
+        if update.progress.status == WorkflowStatus.RUNNING and workflow.status in FINISHED and new_run:
             # going again after a reset that did not come through the API (`temporal workflow reset`)
             set_workflow_status(session, workflow, WorkflowStatus.RUNNING.value)
+        _write_progress(workflow, update.progress)
         if before.get(step.name) == step.status:
             return
         workflow_id = workflow.workflow_id

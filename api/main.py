@@ -8,6 +8,7 @@ from activities.storage import ArtifactStore
 from api.errors import BodySizeLimit, install_error_handlers
 from api.routers import agents, communication, health, projects, workflows
 from api.temporal import RunControl
+from api.temporal import install_error_handlers as install_temporal_errors
 from config import Settings, get_settings
 from db.session import make_engine
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = ArtifactStore(settings)
     app.state.runs = RunControl(settings)
     install_error_handlers(app)
+    install_temporal_errors(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

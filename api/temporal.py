@@ -19,6 +19,8 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import anyio.from_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -46,8 +48,23 @@ class TemporalUnavailable(RuntimeError):
     """Temporal cannot be reached: the API answers 503 with this message."""
 
 
-class ResumeImpossible(RuntimeError):
-    """The run cannot be resumed from Temporal's history (e.g. it is gone after the retention period): 409."""
+class TemporalRefused(RuntimeError):
+    """Temporal said no (the run is already closed, the namespace does not exist, ...): 409 with its reason."""
+
+
+class ResumeImpossible(TemporalRefused):
+    """The run cannot be resumed from Temporal's history (e.g. it is gone after the retention period)."""
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    app.add_exception_handler(TemporalUnavailable, unavailable)
+    app.add_exception_handler(TemporalRefused, refused)
 
 
 def reset_point(history: WorkflowHistory) -> int | None:
@@ -70,6 +87,9 @@ def reset_point(history: WorkflowHistory) -> int | None:
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             completed = event.activity_task_completed_event_attributes
             after_boundary = after_boundary or completed.scheduled_event_id in boundaries
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+            # a cancel before the next workflow task would be kept by a reset there: use the boundary before
+            after_boundary = False
     return point or first
 
 
@@ -113,7 +133,7 @@ class RunControl:
             if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
                 self._client = None
                 raise TemporalUnavailable(f"Temporal at {self.settings.temporal_address}: {exc.message}") from exc
-            raise
+            raise TemporalRefused(f"Temporal refused: {exc.message}") from exc
 
     # --- runs -------------------------------------------------------------------------------------------------
 
@@ -219,12 +239,14 @@ class RunControl:
         ]
         idle = []
         for name, kind in queues:
-            response = await client.workflow_service.describe_task_queue(
-                DescribeTaskQueueRequest(
-                    namespace=self.settings.temporal_namespace, task_queue=TaskQueue(name=name), task_queue_type=kind
-                ),
-                timeout=timedelta(seconds=2),
+            queue = TaskQueue(name=name)
+            request = DescribeTaskQueueRequest(
+                namespace=self.settings.temporal_namespace, task_queue=queue, task_queue_type=kind
             )
+            try:
+                response = await client.workflow_service.describe_task_queue(request, timeout=timedelta(seconds=2))
+            except RPCError as exc:  # e.g. TEMPORAL_NAMESPACE names no namespace
+                return {"temporal": temporal, "worker": ComponentHealth(status="down", detail=exc.message)}
             if not response.pollers:
                 idle.append(name)
         if idle:

@@ -192,14 +192,15 @@ TERMINAL_STATUSES = ("completed", "failed", "cancelled")
 
 def set_workflow_status(session: Session, workflow: Workflow, status: str, error: str | None = None) -> bool:
     """Set a run's status (with `completed_at` for a finished run); emits `workflow_status_changed` when it changed,
-    and records a new error (`errors` list, `error_occurred`) once, however often it is reported."""
+    and records the error (`errors` list, `error_occurred`) once per attempt, however often it is reported."""
     previous = workflow.status
     workflow.status = status
     if status in TERMINAL_STATUSES:
         workflow.completed_at = workflow.completed_at if previous == status else datetime.now(UTC)
     else:
         workflow.completed_at = None
-    if error and (not workflow.errors or workflow.errors[-1].get("error") != error):
+    repeated = previous == status and workflow.errors and workflow.errors[-1].get("error") == error
+    if error and not repeated:
         entry = {"error": error, "status": status, "at": datetime.now(UTC).isoformat()}
         workflow.errors = [*(workflow.errors or []), entry]
         append_event(session, workflow.workflow_id, EventType.ERROR_OCCURRED, entry)

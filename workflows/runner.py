@@ -10,6 +10,7 @@ Deterministic code only: every side effect is an activity (DESIGN.md, Invariants
 """
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -46,6 +47,8 @@ with workflow.unsafe.imports_passed_through():
 
 BOOKKEEPING = {
     "start_to_close_timeout": timedelta(seconds=30),
+    # A cancel waits for a running write to finish, so the cleanup's `cancelled` is the last word on the row.
+    "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     # A database that is down is waited for (the run resumes when it is back); bad configuration is final.
     "retry_policy": RetryPolicy(
         initial_interval=timedelta(seconds=1),
@@ -94,6 +97,7 @@ class TeamRun:
         self._steps = [StepState(name=s.name, title=s.title, kind=s.kind.value) for s in self.template.steps]
         self._current: StepState | None = None
         self._inbox: list[HumanMessage] = []
+        self._signals = 0
         self._approvals: dict[str, DecisionApproval] = {}
         self._awaiting: str | None = None
 
@@ -118,8 +122,12 @@ class TeamRun:
     @workflow.signal
     def human_message(self, message: HumanMessage) -> None:
         """A person's message to the team: recorded before the next agent turn, which sees it."""
+        self._signals += 1
         if not message.message_id:
-            message.message_id = str(workflow.uuid4())
+            # From the n-th signal's place and text, not from randomness: a reset (resume) starts a new random
+            # seed but delivers the same signals again in the same order, and must not record them twice.
+            key = f"{workflow.info().workflow_id}|human|{self._signals}|{message.author}|{message.content}"
+            message.message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
         self._inbox.append(message)
 
     @workflow.signal
@@ -145,6 +153,7 @@ class TeamRun:
             await self._set_status(WorkflowStatus.COMPLETED)
             return self.progress()
         except BaseException as exc:
+            self._awaiting = None
             if is_cancelled_exception(exc):
                 self._end_current(StepStatus.CANCELLED, "cancelled")
                 await self._deliver_messages()  # a message sent just before the cancel is kept
@@ -351,10 +360,11 @@ class TeamRun:
 
     async def _deliver_messages(self) -> None:
         while self._inbox:
-            message = self._inbox.pop(0)
+            message = self._inbox[0]
             await self._bookkeeping(
                 ConclaveActivities.record_human_message, HumanMessageRequest(self._input.workflow_id, message)
             )
+            self._inbox.pop(0)  # only once it is stored: a cancel meanwhile leaves it for the cleanup below
 
     async def _record_progress(self, state: StepState, boundary: bool = False) -> None:
         await self._bookkeeping(

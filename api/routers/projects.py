@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from api.deps import PagingDep, SessionDep, assign_fields, get_or_404, paginate
@@ -66,10 +66,17 @@ def update_project(session: SessionDep, project_id: uuid.UUID, body: ProjectUpda
 
 
 @router.delete("/{project_id}", status_code=204, responses=NOT_FOUND)
-def delete_project(session: SessionDep, project_id: uuid.UUID) -> Response:
-    """Deletes the project with its workflows (and their messages, decisions, events); its agents stay,
-    unassigned."""
+def delete_project(request: Request, session: SessionDep, project_id: uuid.UUID) -> Response:
+    """Deletes the project with its workflows (and their messages, decisions, events); runs still going are
+    terminated first. Its agents stay, unassigned."""
     project = get_or_404(session, Project, project_id, "Project")
+    active = (WorkflowStatus.PENDING, WorkflowStatus.RUNNING, WorkflowStatus.PAUSED)
+    going = session.scalars(
+        select(Workflow.workflow_id).where(Workflow.project_id == project_id, Workflow.status.in_(active))
+    ).all()
+    runs = request.app.state.runs
+    for workflow_id in going:
+        runs.call(runs.terminate, str(workflow_id), "its project was deleted through the Conclave API")
     session.delete(project)
     session.commit()
     return Response(status_code=204)

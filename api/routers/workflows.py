@@ -5,6 +5,7 @@ import contextlib
 import uuid
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from api.schemas.workflows import (
     WorkflowTemplateResponse,
     WorkflowUpdate,
 )
-from api.temporal import ResumeImpossible, RunControl, TemporalUnavailable
+from api.temporal import RunControl, TemporalRefused, TemporalUnavailable
 from db.enums import WorkflowStatus, WorkflowType
 from db.models import Artifact, Decision, Project, Workflow
 from db.records import set_workflow_status
@@ -48,10 +49,6 @@ def _runs(request: Request) -> RunControl:
 
 def _conflict(message: str) -> HTTPException:
     return HTTPException(status_code=409, detail=message)
-
-
-def _unavailable(exc: TemporalUnavailable) -> HTTPException:
-    return HTTPException(status_code=503, detail=str(exc))
 
 
 def _run_input(settings: Any, workflow: Workflow) -> RunInput:
@@ -110,11 +107,12 @@ def read_workflows(
 
 def _check_team(session: Session, body: WorkflowCreate) -> list[str]:
     template = TEMPLATES[body.workflow_type]
-    agents = team_agents(session, body.project_id, [str(a) for a in body.assigned_agents or []])
-    if body.assigned_agents and len(agents) != len(set(body.assigned_agents)):
-        known = {a.agent_id for a in agents}
-        unknown = ", ".join(str(a) for a in body.assigned_agents if a not in known)
-        raise invalid("assigned_agents", f"no agent {unknown}")
+    assigned = body.assigned_agents or []
+    if len(set(assigned)) != len(assigned):
+        raise invalid("assigned_agents", "lists an agent more than once")
+    agents = team_agents(session, body.project_id, [str(a) for a in assigned])
+    if unknown := set(assigned) - {a.agent_id for a in agents}:
+        raise invalid("assigned_agents", f"no agent {', '.join(sorted(map(str, unknown)))}")
     if missing := missing_roles(agents, [r.value for r in template.required_roles]):
         whose = "the assigned agents" if body.assigned_agents else f"project {body.project_id}"
         raise invalid(
@@ -153,10 +151,11 @@ def create_workflow(request: Request, session: SessionDep, body: WorkflowCreate)
             str(workflow.project_id),
             _run_input(request.app.state.settings, workflow),
         )
-    except TemporalUnavailable as exc:
+    except (TemporalUnavailable, TemporalRefused) as exc:
         session.delete(workflow)  # nothing runs it: the request changes nothing
         session.commit()
-        raise _unavailable(exc) from exc
+        # refused: e.g. a Temporal cluster without Conclave's search attributes (README, "Scaling out")
+        raise HTTPException(status_code=503, detail=f"the run could not be started: {exc}") from exc
     session.commit()
     return workflow
 
@@ -180,10 +179,7 @@ def delete_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
     workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
     if workflow.status in ACTIVE:
         runs = _runs(request)
-        try:
-            runs.call(runs.terminate, str(workflow_id), "deleted through the Conclave API")
-        except TemporalUnavailable as exc:
-            raise _unavailable(exc) from exc
+        runs.call(runs.terminate, str(workflow_id), "deleted through the Conclave API")
     keys = list(session.scalars(select(Artifact.object_key).where(Artifact.workflow_id == workflow_id)))
     session.delete(workflow)
     session.commit()
@@ -201,11 +197,13 @@ def cancel_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
     if workflow.status not in ACTIVE:
         raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a running or paused run can be cancelled")
     runs = _runs(request)
-    try:
-        closed = runs.call(runs.cancel, str(workflow_id))
-    except TemporalUnavailable as exc:
-        raise _unavailable(exc) from exc
-    if closed is not None:  # ended in Temporal without recording it (e.g. `temporal workflow terminate`)
+    closed = runs.call(runs.cancel, str(workflow_id))
+    if closed is None:
+        return workflow
+    session.refresh(workflow, with_for_update=True)  # the run may have recorded its end meanwhile
+    if workflow.status not in ACTIVE:
+        raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a running or paused run can be cancelled")
+    if closed in ("terminated", "timed_out", "gone"):  # ended in Temporal without recording it (CLI terminate)
         set_workflow_status(session, workflow, WorkflowStatus.CANCELLED.value, f"the Temporal run was {closed}")
         session.commit()
     return workflow
@@ -223,18 +221,13 @@ def resume_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
     if workflow.status not in (WorkflowStatus.FAILED, WorkflowStatus.CANCELLED):
         raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a failed or cancelled run can be resumed")
     runs = _runs(request)
-    try:
-        run_id = runs.call(
-            runs.resume,
-            str(workflow_id),
-            workflow.workflow_type,
-            str(workflow.project_id),
-            _run_input(request.app.state.settings, workflow),
-        )
-    except TemporalUnavailable as exc:
-        raise _unavailable(exc) from exc
-    except ResumeImpossible as exc:
-        raise _conflict(str(exc)) from exc
+    run_id = runs.call(
+        runs.resume,
+        str(workflow_id),
+        workflow.workflow_type,
+        str(workflow.project_id),
+        _run_input(request.app.state.settings, workflow),
+    )
     workflow.temporal_run_id = run_id
     workflow.metrics = {**(workflow.metrics or {}), "resumes": (workflow.metrics or {}).get("resumes", 0) + 1}
     set_workflow_status(session, workflow, WorkflowStatus.RUNNING.value)
@@ -263,10 +256,7 @@ def approve_decision(
             raise invalid("variant_id", f"must be one of the decision's variants: {', '.join(map(str, ids))}")
     runs = _runs(request)
     approval = DecisionApproval(str(decision_id), body.action, body.variant_id, body.comment, body.author)
-    try:
-        runs.call(runs.signal, str(workflow_id), "approve_decision", approval)
-    except TemporalUnavailable as exc:
-        raise _unavailable(exc) from exc
+    runs.call(runs.signal, str(workflow_id), "approve_decision", approval)
     return workflow
 
 
@@ -292,9 +282,11 @@ def read_artifact(request: Request, session: SessionDep, workflow_id: uuid.UUID,
         data = request.app.state.store.get(artifact.object_key)
     except StorageError as exc:
         raise HTTPException(status_code=503, detail=f"the file cannot be read now: {exc}") from exc
-    filename = artifact.path.rsplit("/", 1)[-1].replace('"', "")
+    name = artifact.path.rsplit("/", 1)[-1]
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_").replace("\\", "_")
+    disposition = f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
     return Response(
         data,
         media_type=artifact.content_type,
-        headers={"Content-Disposition": f'inline; filename="{filename}"', "X-Content-SHA256": artifact.sha256},
+        headers={"Content-Disposition": disposition, "X-Content-SHA256": artifact.sha256},
     )

@@ -115,7 +115,7 @@ def test_delete_project_cascades_to_workflows_and_unassigns_agents(client, db):
         conn.execute(
             text(
                 "INSERT INTO workflows (project_id, name, workflow_type, status, priority, requirement, created_by) "
-                "VALUES (:p, 'w', 'bug_fix', 'pending', 'low', 'fix it', 'ana')"
+                "VALUES (:p, 'w', 'bug_fix', 'completed', 'low', 'fix it', 'ana')"
             ),
             {"p": project["id"]},
         )

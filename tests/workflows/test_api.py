@@ -1,14 +1,18 @@
 """The Workflows API's checks and answers: templates, bad input, wrong state, Temporal down, health."""
 
+import uuid
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from agents.llm.scripted import ScriptedBackend
+from api.main import create_app
 from db.models import Workflow
+from db.records import ArtifactRecord, record_artifact
 from workflows.templates import TEMPLATES
 
-from .support import REQUIREMENT, staffed_project, start_run, wait_for
+from .support import REQUIREMENT, staffed_project, start_run, wait_for, wait_until
 
 
 def count_runs(engine: Engine) -> int:
@@ -102,9 +106,9 @@ def test_health_reports_temporal_and_the_worker(api: TestClient, start_worker, r
     assert components["worker"]["status"] == "down"
     assert run_settings.temporal_task_queue in components["worker"]["detail"]
     start_worker(ScriptedBackend())
-    report = api.get("/api/health").json()
+    # up once its first polls have reached the server
+    report = wait_until(lambda: (r := api.get("/api/health").json())["status"] == "ok" and r, what="health ok")
     assert report["components"]["worker"]["status"] == "up", report["components"]["worker"]
-    assert report["status"] == "ok", report
 
 
 def test_cancelling_a_run_terminated_in_temporal_records_it(api: TestClient, start_worker):
@@ -118,3 +122,56 @@ def test_cancelling_a_run_terminated_in_temporal_records_it(api: TestClient, sta
     assert response.status_code == 200
     run = api.get(f"/api/workflows/{workflow_id}").json()
     assert run["status"] == "cancelled" and "terminated" in run["errors"][-1]["error"]
+
+
+def test_a_run_temporal_refuses_is_503_and_changes_nothing(run_settings, db: Engine):
+    elsewhere = run_settings.model_copy(update={"temporal_namespace": "no-such-namespace"})
+    with TestClient(create_app(elsewhere)) as api:
+        project_id = staffed_project(api, roles=("reviewer", "developer"))
+        body = {"project_id": project_id, "name": "x", "workflow_type": "code_review", "requirement": REQUIREMENT}
+        response = api.post("/api/workflows", json=body)
+    assert response.status_code == 503
+    assert "could not be started: Temporal refused: Namespace no-such-namespace" in response.json()["detail"]
+    assert count_runs(db) == 0
+
+
+def test_deleting_a_project_terminates_its_running_runs(api: TestClient, start_worker, db: Engine):
+    start_worker(ScriptedBackend(delay=0.05))
+    project_id = staffed_project(api)
+    workflow_id = start_run(api, project_id)
+    wait_for(api, workflow_id, "running")
+    assert api.delete(f"/api/projects/{project_id}").status_code == 204
+    assert count_runs(db) == 0
+    runs = api.app.state.runs  # type: ignore[attr-defined]
+
+    async def status() -> object:
+        client = await runs.client()
+        return (await client.get_workflow_handle(workflow_id).describe()).status.name
+
+    assert api.portal.call(status) == "TERMINATED"  # type: ignore[union-attr]
+
+
+def test_an_artifact_downloads_under_its_own_name(client: TestClient, db: Engine, store):
+    project_id = client.post("/api/projects", json={"name": "p", "type": "library"}).json()["id"]
+    with Session(db) as session, session.begin():
+        workflow = Workflow(
+            project_id=project_id, name="w", workflow_type="documentation", status="completed", priority="medium",
+            requirement="r", created_by="t",
+        )  # fmt: skip
+        session.add(workflow)
+        session.flush()
+        stored = store.put(f"workflows/{workflow.workflow_id}/docs/guide café.md", "# Café\n".encode(), "text/markdown")
+        record_artifact(
+            session,
+            ArtifactRecord(
+                artifact_id=uuid.uuid4(), workflow_id=workflow.workflow_id, step="document", path="docs/guide café.md",
+                object_key=stored.key, size_bytes=stored.size_bytes, sha256=stored.sha256,
+                content_type=stored.content_type, created_by_agent_id=None,
+            ),
+        )  # fmt: skip
+        workflow_id = workflow.workflow_id
+    listed = client.get(f"/api/workflows/{workflow_id}/artifacts").json()["items"]
+    response = client.get(f"/api/workflows/{workflow_id}/artifacts/{listed[0]['id']}")
+    assert response.status_code == 200 and response.text == "# Café\n"
+    assert response.headers["content-type"].startswith("text/markdown")
+    assert "filename*=UTF-8''guide%20caf%C3%A9.md" in response.headers["content-disposition"]

@@ -94,6 +94,11 @@ def test_failed_step_is_recorded_and_resume_skips_finished_steps(api: TestClient
     start_worker(llm)
     workflow_id = start_run(api, staffed_project(api))
 
+    wait_until(lambda: asked(llm, IMPLEMENT_TASK), what="the implementation under way")
+    note = "Use the standard library only."  # arrives after the last finished step: a resume delivers it again
+    runs = api.app.state.runs  # type: ignore[attr-defined]
+    api.portal.call(runs.signal, workflow_id, "human_message", HumanMessage(note, author="Ada"))  # type: ignore[union-attr]
+
     run = wait_for(api, workflow_id, "failed", "completed", timeout=60)
     assert run["status"] == "failed"
     assert "Implementation" in run["errors"][-1]["error"] and "the model crashed" in run["errors"][-1]["error"]
@@ -113,6 +118,7 @@ def test_failed_step_is_recorded_and_resume_skips_finished_steps(api: TestClient
     assert said_before < {m["message_id"] for m in said}
     steps_said = Counter(m["content"][:40] for m in said if STORIES_TASK in m["content"])
     assert all(n == 1 for n in steps_said.values())
+    assert [m["content"] for m in said if m["message_type"] == "human"] == [note], "stored once, not per delivery"
     kinds = Counter(e.event_type for e in events(db, workflow_id))
     assert kinds["step_started"] == 5 + 1  # the failed step started twice: once failing, once on resume
     assert kinds["error_occurred"] == 1
