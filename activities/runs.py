@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from activities.agent_turns import TurnConfigurationError
-from db.enums import MessageType, WorkflowStatus, WorkflowType
+from db.enums import FINISHED_WORKFLOW_STATUSES, MessageType, WorkflowStatus, WorkflowType
 from db.events import EventType, append_event
 from db.models import Decision, Workflow
 from db.records import MessageRecord, derive_id, record_message, set_workflow_status
@@ -35,7 +35,6 @@ from workflows.types import (
 )
 
 HUMAN_ROLE = "human"
-FINISHED = (WorkflowStatus.FAILED, WorkflowStatus.CANCELLED, WorkflowStatus.COMPLETED)
 
 
 def _locked_workflow(session: Session, workflow_id: str) -> Workflow:
@@ -96,7 +95,8 @@ def record_progress(engine: Engine, update: ProgressUpdate) -> None:
         workflow = _locked_workflow(session, update.workflow_id)
         before = {s.get("name"): s.get("status") for s in workflow.steps or []}
         new_run = update.progress.run_id and update.progress.run_id != workflow.temporal_run_id
-        if update.progress.status == WorkflowStatus.RUNNING and workflow.status in FINISHED and new_run:
+        finished = workflow.status in FINISHED_WORKFLOW_STATUSES
+        if update.progress.status == WorkflowStatus.RUNNING and finished and new_run:
             # going again after a reset that did not come through the API (`temporal workflow reset`)
             set_workflow_status(session, workflow, WorkflowStatus.RUNNING.value)
         _write_progress(workflow, update.progress)

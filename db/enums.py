@@ -29,6 +29,11 @@ class WorkflowStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# A run that may still do something (cancel and delete stop it first), and one that is over.
+ACTIVE_WORKFLOW_STATUSES = (WorkflowStatus.PENDING, WorkflowStatus.RUNNING, WorkflowStatus.PAUSED)
+FINISHED_WORKFLOW_STATUSES = (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED, WorkflowStatus.CANCELLED)
+
+
 class WorkflowPriority(StrEnum):
     LOW = "low"
     MEDIUM = "medium"

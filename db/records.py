@@ -14,7 +14,7 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
-from db.enums import AgentStatus
+from db.enums import FINISHED_WORKFLOW_STATUSES, AgentStatus
 from db.events import EventType, append_event
 from db.models import Agent, AgentMessage, Artifact, Decision, Workflow
 
@@ -187,15 +187,12 @@ def set_agent_status(
     return True
 
 
-TERMINAL_STATUSES = ("completed", "failed", "cancelled")
-
-
 def set_workflow_status(session: Session, workflow: Workflow, status: str, error: str | None = None) -> bool:
     """Set a run's status (with `completed_at` for a finished run); emits `workflow_status_changed` when it changed,
     and records the error (`errors` list, `error_occurred`) once per attempt, however often it is reported."""
     previous = workflow.status
     workflow.status = status
-    if status in TERMINAL_STATUSES:
+    if status in FINISHED_WORKFLOW_STATUSES:
         workflow.completed_at = workflow.completed_at if previous == status else datetime.now(UTC)
     else:
         workflow.completed_at = None

@@ -28,18 +28,29 @@ def search_attribute_args() -> list[str]:
     return [arg for name, kind in SEARCH_ATTRIBUTES.items() for arg in ("--search-attribute", f"{name}={kind}")]
 
 
-def dev_server_command(db_file: Path, host: str, port: int, ui_port: int, namespace: str = "default") -> list[str]:
+def dev_server_command(
+    db_file: Path | None, host: str, port: int, ui_port: int | None, namespace: str = "default"
+) -> list[str]:
+    """The dev server with Conclave's search attributes; without a file it keeps its state in memory, without a
+    UI port it serves no Web UI (the tests' server)."""
     # The dev server always creates `default`; any other namespace must be asked for.
     namespace_args = [] if namespace == "default" else ["--namespace", namespace]
+    storage = (
+        []
+        if db_file is None
+        else [
+            "--db-filename",
+            str(db_file),
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+        ]
+    )
+    ui = ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
     return [
-        temporal_path(), "server", "start-dev",
-        "--db-filename", str(db_file),
-        "--sqlite-pragma", "journal_mode=wal",
-        "--sqlite-pragma", "synchronous=normal",
-        "--ip", host, "--port", str(port), "--ui-port", str(ui_port),
-        *namespace_args,
-        *search_attribute_args(),
-        "--log-level", "warn",
+        temporal_path(), "server", "start-dev", *storage, "--ip", host, "--port", str(port), *ui,
+        *namespace_args, *search_attribute_args(), "--log-level", "warn",
     ]  # fmt: skip
 
 

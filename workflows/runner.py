@@ -222,15 +222,14 @@ class TeamRun:
         ]
         async with self._step(spec, lead) as state:
             await self._deliver_messages()
-            outcome: DecisionOutcome = await workflow.execute_activity_method(
+            outcome: DecisionOutcome = await self._model(
                 ConclaveActivities.hold_decision,
                 DecisionRequest(
                     workflow_id=self._input.workflow_id, step=name, key=name, problem=spec.task,
                     agent_ids=[v.agent_id for v in voters],
                 ),
-                **self._model_options(calls=2 + len(voters), members=voters),
+                calls=2 + len(voters), members=voters,
             )  # fmt: skip
-            _stop_if_cancelled()
             state.decision_id = outcome.decision_id
             state.turns += 1
             state.prompt_tokens += outcome.prompt_tokens
@@ -320,10 +319,9 @@ class TeamRun:
             requires_response=ask,
             self_check=self_check,
         )
-        result: TurnResult = await workflow.execute_activity_method(
-            ConclaveActivities.run_agent_turn, request, **self._model_options(calls=CALLS_PER_TURN, members=[agent])
+        result: TurnResult = await self._model(
+            ConclaveActivities.run_agent_turn, request, calls=CALLS_PER_TURN, members=[agent]
         )
-        _stop_if_cancelled()
         state = self._state(spec.name)
         state.turns += 1
         state.prompt_tokens += result.prompt_tokens
@@ -380,14 +378,20 @@ class TeamRun:
     async def _bookkeeping(self, activity: Any, argument: Any) -> Any:
         return await workflow.execute_activity_method(activity, argument, **BOOKKEEPING)  # type: ignore[call-overload]
 
-    def _model_options(self, calls: int, members: list[TeamMember]) -> dict[str, Any]:
+    async def _model(self, activity: Any, argument: Any, *, calls: int, members: list[TeamMember]) -> Any:
+        """A model activity on the model queue, timed for its calls; a cancel that arrived while it finished anyway
+        still stops the run here."""
         max_tokens = max(m.max_tokens for m in members)
         seconds = MODEL_SETUP_SECONDS + calls * max_tokens / SLOWEST_TOKENS_PER_SECOND
-        return {
-            "task_queue": llm_task_queue(workflow.info().task_queue),
-            "start_to_close_timeout": min(timedelta(seconds=seconds), MAX_MODEL_ACTIVITY),
-            "heartbeat_timeout": timedelta(seconds=self._input.heartbeat_timeout_seconds),
-            "retry_policy": MODEL_RETRY,
+        result = await workflow.execute_activity_method(
+            activity,
+            argument,
+            task_queue=llm_task_queue(workflow.info().task_queue),
+            start_to_close_timeout=min(timedelta(seconds=seconds), MAX_MODEL_ACTIVITY),
+            heartbeat_timeout=timedelta(seconds=self._input.heartbeat_timeout_seconds),
+            retry_policy=MODEL_RETRY,
             # A cancel waits until the generation has really stopped (and the agent is idle again).
-            "cancellation_type": ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        }
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+        _stop_if_cancelled()
+        return result

@@ -10,7 +10,7 @@ from api.schemas.agents import AgentResponse
 from api.schemas.common import Page
 from api.schemas.projects import ProjectCreate, ProjectResponse, ProjectUpdate, integration_problem
 from api.schemas.workflows import WorkflowResponse
-from db.enums import ProjectStatus, ProjectType, WorkflowStatus, WorkflowType
+from db.enums import ACTIVE_WORKFLOW_STATUSES, ProjectStatus, ProjectType, WorkflowStatus, WorkflowType
 from db.models import Agent, Project, Workflow
 from db.queries import contains_pattern
 
@@ -70,9 +70,10 @@ def delete_project(request: Request, session: SessionDep, project_id: uuid.UUID)
     """Deletes the project with its workflows (and their messages, decisions, events); runs still going are
     terminated first. Its agents stay, unassigned."""
     project = get_or_404(session, Project, project_id, "Project")
-    active = (WorkflowStatus.PENDING, WorkflowStatus.RUNNING, WorkflowStatus.PAUSED)
     going = session.scalars(
-        select(Workflow.workflow_id).where(Workflow.project_id == project_id, Workflow.status.in_(active))
+        select(Workflow.workflow_id).where(
+            Workflow.project_id == project_id, Workflow.status.in_(ACTIVE_WORKFLOW_STATUSES)
+        )
     ).all()
     runs = request.app.state.runs
     for workflow_id in going:

@@ -3,7 +3,6 @@ and the files a run wrote. Every run is a Temporal workflow whose id is the run'
 
 import contextlib
 import uuid
-from dataclasses import asdict
 from typing import Any
 from urllib.parse import quote
 
@@ -18,15 +17,13 @@ from api.schemas.common import ErrorMessage, Page
 from api.schemas.workflows import (
     ArtifactResponse,
     DecisionApprovalRequest,
-    InputTemplateResponse,
-    StepTemplateResponse,
     WorkflowCreate,
     WorkflowResponse,
     WorkflowTemplateResponse,
     WorkflowUpdate,
 )
 from api.temporal import RunControl, TemporalRefused, TemporalUnavailable
-from db.enums import WorkflowStatus, WorkflowType
+from db.enums import ACTIVE_WORKFLOW_STATUSES, WorkflowStatus, WorkflowType
 from db.models import Artifact, Decision, Project, Workflow
 from db.records import set_workflow_status
 from db.team import missing_roles, team_agents
@@ -39,7 +36,6 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorMessage, "description": "The run is not in a state that allows this."}
 }
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": ErrorMessage, "description": "Temporal is down."}}
-ACTIVE = (WorkflowStatus.PENDING, WorkflowStatus.RUNNING, WorkflowStatus.PAUSED)
 
 
 def _runs(request: Request) -> RunControl:
@@ -61,30 +57,10 @@ def _run_input(settings: Any, workflow: Workflow) -> RunInput:
     )
 
 
-def _template_response(workflow_type: WorkflowType) -> WorkflowTemplateResponse:
-    template = TEMPLATES[workflow_type]
-    return WorkflowTemplateResponse(
-        workflow_type=template.workflow_type.value,
-        title=template.title,
-        description=template.description,
-        required_roles=[r.value for r in template.required_roles],
-        optional_roles=[r.value for r in template.optional_roles],
-        inputs=[InputTemplateResponse(**asdict(i)) for i in template.inputs],
-        steps=[
-            StepTemplateResponse(
-                name=s.name, title=s.title, kind=s.kind.value, role=s.role.value,
-                reviewer_role=s.reviewer_role.value if s.reviewer_role else None,
-                voter_roles=[r.value for r in s.voter_roles], optional=s.optional, task=s.task,
-            )
-            for s in template.steps
-        ],
-    )  # fmt: skip
-
-
 @router.get("/templates", response_model=list[WorkflowTemplateResponse])
 def read_workflow_templates() -> list[WorkflowTemplateResponse]:
     """Each workflow type: its steps in order, the roles it needs, and its inputs. The workflows run these."""
-    return [_template_response(t) for t in TEMPLATES]
+    return [WorkflowTemplateResponse.model_validate(t) for t in TEMPLATES.values()]
 
 
 @router.get("", response_model=Page[WorkflowResponse])
@@ -177,7 +153,7 @@ def update_workflow(session: SessionDep, workflow_id: uuid.UUID, body: WorkflowU
 def delete_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUID) -> Response:
     """Deletes the run with its messages, decisions, events and artifacts; a run still going is terminated first."""
     workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
-    if workflow.status in ACTIVE:
+    if workflow.status in ACTIVE_WORKFLOW_STATUSES:
         runs = _runs(request)
         runs.call(runs.terminate, str(workflow_id), "deleted through the Conclave API")
     keys = list(session.scalars(select(Artifact.object_key).where(Artifact.workflow_id == workflow_id)))
@@ -190,19 +166,24 @@ def delete_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
     return Response(status_code=204)
 
 
+def _check_cancellable(workflow: Workflow) -> None:
+    if workflow.status not in ACTIVE_WORKFLOW_STATUSES:
+        raise _conflict(
+            f"Workflow {workflow.workflow_id} is {workflow.status}: only a running or paused run can be cancelled"
+        )
+
+
 @router.post("/{workflow_id}/cancel", response_model=WorkflowResponse, responses={**NOT_FOUND, **CONFLICT})
 def cancel_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUID) -> Workflow:
     """Asks Temporal to cancel the run: the running activity stops and the run records `cancelled` (seconds)."""
     workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
-    if workflow.status not in ACTIVE:
-        raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a running or paused run can be cancelled")
+    _check_cancellable(workflow)
     runs = _runs(request)
     closed = runs.call(runs.cancel, str(workflow_id))
     if closed is None:
         return workflow
     session.refresh(workflow, with_for_update=True)  # the run may have recorded its end meanwhile
-    if workflow.status not in ACTIVE:
-        raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a running or paused run can be cancelled")
+    _check_cancellable(workflow)
     if closed in ("terminated", "timed_out", "gone"):  # ended in Temporal without recording it (CLI terminate)
         set_workflow_status(session, workflow, WorkflowStatus.CANCELLED.value, f"the Temporal run was {closed}")
         session.commit()

@@ -36,10 +36,7 @@ from worker import build_workers
 def temporal_address() -> Iterator[str]:
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="conclave-test-temporal-")) / "temporal.log"
-    command = [
-        temporal.temporal_path(), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-        *temporal.search_attribute_args(), "--log-level", "error",
-    ]  # fmt: skip
+    command = temporal.dev_server_command(None, "127.0.0.1", port, None)  # in memory, no Web UI
     server = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
     address = f"127.0.0.1:{port}"
     try:

@@ -3,9 +3,11 @@
 import time
 from typing import Any
 
+import anyio
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from db.models import WorkflowEvent
 
@@ -68,3 +70,13 @@ def events(engine: Engine, workflow_id: str) -> list[WorkflowEvent]:
                 select(WorkflowEvent).where(WorkflowEvent.workflow_id == workflow_id).order_by(WorkflowEvent.id)
             )
         )
+
+
+def temporal_status(address: str, workflow_id: str) -> WorkflowExecutionStatus | None:
+    """How Temporal sees the run (asked with a client of its own)."""
+
+    async def describe() -> WorkflowExecutionStatus | None:
+        client = await Client.connect(address)
+        return (await client.get_workflow_handle(workflow_id).describe()).status
+
+    return anyio.run(describe)

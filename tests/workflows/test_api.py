@@ -5,6 +5,7 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from temporalio.client import WorkflowExecutionStatus
 
 from agents.llm.scripted import ScriptedBackend
 from api.main import create_app
@@ -12,7 +13,7 @@ from db.models import Workflow
 from db.records import ArtifactRecord, record_artifact
 from workflows.templates import TEMPLATES
 
-from .support import REQUIREMENT, staffed_project, start_run, wait_for, wait_until
+from .support import REQUIREMENT, staffed_project, start_run, temporal_status, wait_for, wait_until
 
 
 def count_runs(engine: Engine) -> int:
@@ -74,19 +75,13 @@ def test_wrong_states_are_409_and_unknown_runs_404(api: TestClient, start_worker
     assert api.get(f"/api/workflows/{workflow_id}").status_code == 404
 
 
-def test_deleting_a_running_run_terminates_it(api: TestClient, start_worker, db: Engine):
+def test_deleting_a_running_run_terminates_it(api: TestClient, start_worker, db: Engine, run_settings):
     start_worker(ScriptedBackend(delay=0.05))
     workflow_id = start_run(api, staffed_project(api))
     wait_for(api, workflow_id, "running")
     assert api.delete(f"/api/workflows/{workflow_id}").status_code == 204
     assert count_runs(db) == 0
-    runs = api.app.state.runs  # type: ignore[attr-defined]
-
-    async def status() -> object:
-        client = await runs.client()
-        return (await client.get_workflow_handle(workflow_id).describe()).status.name
-
-    assert api.portal.call(status) == "TERMINATED"  # type: ignore[union-attr]
+    assert temporal_status(run_settings.temporal_address, workflow_id) == WorkflowExecutionStatus.TERMINATED
 
 
 def test_temporal_down_is_503_and_changes_nothing(client: TestClient, db: Engine):
@@ -135,20 +130,14 @@ def test_a_run_temporal_refuses_is_503_and_changes_nothing(run_settings, db: Eng
     assert count_runs(db) == 0
 
 
-def test_deleting_a_project_terminates_its_running_runs(api: TestClient, start_worker, db: Engine):
+def test_deleting_a_project_terminates_its_running_runs(api: TestClient, start_worker, db: Engine, run_settings):
     start_worker(ScriptedBackend(delay=0.05))
     project_id = staffed_project(api)
     workflow_id = start_run(api, project_id)
     wait_for(api, workflow_id, "running")
     assert api.delete(f"/api/projects/{project_id}").status_code == 204
     assert count_runs(db) == 0
-    runs = api.app.state.runs  # type: ignore[attr-defined]
-
-    async def status() -> object:
-        client = await runs.client()
-        return (await client.get_workflow_handle(workflow_id).describe()).status.name
-
-    assert api.portal.call(status) == "TERMINATED"  # type: ignore[union-attr]
+    assert temporal_status(run_settings.temporal_address, workflow_id) == WorkflowExecutionStatus.TERMINATED
 
 
 def test_an_artifact_downloads_under_its_own_name(client: TestClient, db: Engine, store):

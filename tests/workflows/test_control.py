@@ -19,7 +19,7 @@ from api.temporal import reset_point
 from db.models import Agent, Decision
 from workflows.types import HumanMessage
 
-from .support import events, messages, staffed_project, start_run, wait_for, wait_until
+from .support import events, messages, staffed_project, start_run, temporal_status, wait_for, wait_until
 
 STORIES_TASK = "Write the user stories"
 DESIGN_PROBLEM = "How should the requirement be implemented"
@@ -34,14 +34,6 @@ def asked(llm: ScriptedBackend, marker: str) -> int:
 def proposals(llm: ScriptedBackend) -> int:
     """Model calls that proposed a decision's variants (their answer's schema has `variants`)."""
     return sum(1 for r in llm.requests if r.json_schema and "variants" in r.json_schema.get("properties", {}))
-
-
-def temporal_status(address: str, workflow_id: str) -> WorkflowExecutionStatus | None:
-    async def describe() -> WorkflowExecutionStatus | None:
-        client = await Client.connect(address)
-        return (await client.get_workflow_handle(workflow_id).describe()).status
-
-    return anyio.run(describe)
 
 
 class FailingWhile(ScriptedBackend):
