@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # Largest request body the API accepts; larger ones get 413.
     max_body_bytes: int = 1024 * 1024
     log_level: str = "info"
+    # Server-Sent Events: seconds between keep-alive comments, and the events a stream may queue before it falls
+    # back to reading the table (a slow client costs at most this much memory).
+    sse_keepalive_seconds: float = 15
+    sse_subscriber_buffer: int = 1000
 
     # The local stack of `make up`: where its data and logs live, and the port of its PostgreSQL cluster.
     conclave_data_dir: Path = ROOT / ".data"

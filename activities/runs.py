@@ -14,10 +14,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from activities.agent_turns import TurnConfigurationError
-from db.enums import FINISHED_WORKFLOW_STATUSES, MessageType, WorkflowStatus, WorkflowType
+from db.enums import FINISHED_WORKFLOW_STATUSES, HUMAN_ROLE, MessageType, WorkflowStatus, WorkflowType
 from db.events import EventType, append_event
 from db.models import Decision, Workflow
-from db.records import MessageRecord, derive_id, record_message, set_workflow_status
+from db.records import MessageRecord, derive_id, human_message, record_message, set_workflow_status
 from db.session import transaction
 from db.team import missing_roles, team_agents
 from workflows.templates import TEMPLATES
@@ -33,8 +33,6 @@ from workflows.types import (
     Team,
     TeamMember,
 )
-
-HUMAN_ROLE = "human"
 
 
 def _locked_workflow(session: Session, workflow_id: str) -> Workflow:
@@ -129,18 +127,10 @@ def record_human_message(engine: Engine, request: HumanMessageRequest) -> str:
     """Store a person's message sent to the run (once, however often the signal is delivered)."""
     message = request.message
     message_id = uuid.UUID(message.message_id) if message.message_id else uuid.uuid4()
+    parent = uuid.UUID(message.parent_message_id) if message.parent_message_id else None
     with transaction(engine) as session:
         record_message(
-            session,
-            MessageRecord(
-                message_id=message_id,
-                workflow_id=uuid.UUID(request.workflow_id),
-                agent_id=None,
-                agent_name=message.author,
-                agent_role=HUMAN_ROLE,
-                message_type=MessageType.HUMAN.value,
-                content=message.content,
-            ),
+            session, human_message(message_id, uuid.UUID(request.workflow_id), message.author, message.content, parent)
         )
     return str(message_id)
 

@@ -15,6 +15,10 @@ log = logging.getLogger("conclave.api")
 
 # Documented error answers (OpenAPI), so clients generated from the schema know them.
 NOT_FOUND: dict[int | str, dict] = {404: {"model": ErrorMessage, "description": "No such id"}}
+CONFLICT: dict[int | str, dict] = {
+    409: {"model": ErrorMessage, "description": "The run is not in a state that allows this."}
+}
+UNAVAILABLE: dict[int | str, dict] = {503: {"model": ErrorMessage, "description": "Temporal is down."}}
 COMMON_ERRORS: dict[int | str, dict] = {
     400: {"model": ErrorMessage, "description": "The body could not be read (e.g. not UTF-8)"},
     409: {"model": ErrorMessage, "description": "Conflicts with a concurrent change"},

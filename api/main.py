@@ -1,16 +1,21 @@
 """Assembles the FastAPI app; run it with `python -m api` (host and port from the settings)."""
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from activities.storage import ArtifactStore
 from api.errors import BodySizeLimit, install_error_handlers
-from api.routers import agents, communication, health, projects, workflows
+from api.routers import agents, communication, events, health, projects, workflows
+from api.sse import EventHub, HubUnavailable
 from api.temporal import RunControl
 from api.temporal import install_error_handlers as install_temporal_errors
 from config import Settings, get_settings
-from db.session import make_engine
+from db.session import libpq_url, make_engine
 
 VERSION = "0.1.0"
 
@@ -20,6 +25,21 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The hub lives on this event loop; it connects on the first stream, so the API starts without a database.
+    settings: Settings = app.state.settings
+    app.state.events = EventHub(libpq_url(settings), settings.database_connect_timeout, settings.sse_subscriber_buffer)
+    try:
+        yield
+    finally:
+        await app.state.events.close()
+
+
+async def _events_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -27,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=VERSION,
         description='Projects, agents and durable multi-agent workflow runs. Errors are `{"detail": ...}`.',
         generate_unique_id_function=_operation_id,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
@@ -34,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runs = RunControl(settings)
     install_error_handlers(app)
     install_temporal_errors(app)
+    app.add_exception_handler(HubUnavailable, _events_unavailable)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -43,6 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["Last-Event-ID"],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (health.router, projects.router, agents.router, workflows.router, communication.router):
-        app.include_router(router, prefix="/api")
+    for module in (health, projects, agents, workflows, communication, events):
+        app.include_router(module.router, prefix="/api")
     return app

@@ -254,3 +254,9 @@ class RunControl:
             return {"temporal": temporal, "worker": ComponentHealth(status="down", detail=detail)}
         names = " and ".join(name for name, _ in queues)
         return {"temporal": temporal, "worker": ComponentHealth(status="up", detail=f"polling {names}")}
+
+
+def run_control(request: Request) -> RunControl:
+    """The app's RunControl (for a route)."""
+    runs: RunControl = request.app.state.runs
+    return runs

@@ -77,6 +77,10 @@ class MessageType(StrEnum):
     HUMAN = "human"
 
 
+# `agent_role` of a message a person wrote (the agent roles are AgentRole).
+HUMAN_ROLE = "human"
+
+
 class Urgency(StrEnum):
     LOW = "low"
     MEDIUM = "medium"

@@ -43,3 +43,21 @@ def append_event(session: Session, workflow_id: uuid.UUID | None, event_type: Ev
     ).scalar_one()
     session.execute(select(func.pg_notify(CHANNEL, str(event_id))))
     return event_id
+
+
+def events_after(
+    session: Session, after_id: int, workflow_id: uuid.UUID | None = None, limit: int = 500
+) -> list[WorkflowEvent]:
+    """Events with an id above `after_id` (of one run, or of all), oldest first."""
+    stmt = select(WorkflowEvent).where(WorkflowEvent.id > after_id).order_by(WorkflowEvent.id).limit(limit)
+    if workflow_id is not None:
+        stmt = stmt.where(WorkflowEvent.workflow_id == workflow_id)
+    return list(session.scalars(stmt))
+
+
+def last_event(session: Session, workflow_id: uuid.UUID) -> WorkflowEvent | None:
+    """A run's latest event."""
+    stmt = (
+        select(WorkflowEvent).where(WorkflowEvent.workflow_id == workflow_id).order_by(WorkflowEvent.id.desc()).limit(1)
+    )
+    return session.scalars(stmt).first()

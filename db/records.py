@@ -14,7 +14,7 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
-from db.enums import FINISHED_WORKFLOW_STATUSES, AgentStatus
+from db.enums import FINISHED_WORKFLOW_STATUSES, HUMAN_ROLE, AgentStatus, MessageType
 from db.events import EventType, append_event
 from db.models import Agent, AgentMessage, Artifact, Decision, Workflow
 
@@ -78,6 +78,22 @@ def record_message(session: Session, m: MessageRecord) -> bool:
         },
     )
     return True
+
+
+def human_message(
+    message_id: uuid.UUID, workflow_id: uuid.UUID, author: str, content: str, parent_message_id: uuid.UUID | None = None
+) -> MessageRecord:
+    """A person's message to a run (type `human`); store it with `record_message`."""
+    return MessageRecord(
+        message_id=message_id,
+        workflow_id=workflow_id,
+        agent_id=None,
+        agent_name=author,
+        agent_role=HUMAN_ROLE,
+        message_type=MessageType.HUMAN.value,
+        content=content,
+        parent_message_id=parent_message_id,
+    )
 
 
 @dataclass

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from config import Settings, get_settings
@@ -17,6 +18,11 @@ def make_engine(settings: Settings) -> Engine:
         # A down database must be reported quickly, never hang a request.
         connect_args={"connect_timeout": settings.database_connect_timeout, "application_name": "conclave"},
     )
+
+
+def libpq_url(settings: Settings) -> str:
+    """The database URL for psycopg itself (outside SQLAlchemy), e.g. for a LISTEN connection."""
+    return make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 _engines: dict[str, Engine] = {}

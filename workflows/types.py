@@ -117,6 +117,7 @@ class HumanMessage:
     content: str
     author: str = "user"
     message_id: str | None = None
+    parent_message_id: str | None = None  # a reply in this message's thread
 
 
 @dataclass

@@ -11,6 +11,7 @@ from api.schemas.agents import AgentAssignment, AgentCreate, AgentResponse, Agen
 from api.schemas.common import Page
 from db.enums import AgentRole, AgentStatus
 from db.models import Agent, Project
+from db.records import set_agent_status
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=COMMON_ERRORS)
 
@@ -68,12 +69,18 @@ def read_agent(session: SessionDep, agent_id: uuid.UUID) -> Agent:
 
 @router.put("/{agent_id}", response_model=AgentResponse, responses=NOT_FOUND)
 def update_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentUpdate) -> Agent:
+    """Changes the fields sent; a change of status is announced to the live streams (`agent_status_changed`)."""
     agent = get_or_404(session, Agent, agent_id, "Agent")
     changes = body.model_dump(exclude_unset=True)
     if "project_id" in changes:
         _check_project(session, changes["project_id"])
+    status = changes.pop("status", None)
     assign_fields(agent, changes)
+    session.flush()
+    if status is not None:
+        set_agent_status(session, agent_id, AgentStatus(status), agent.current_task)
     session.commit()
+    session.refresh(agent)
     return agent
 
 

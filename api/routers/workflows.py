@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from activities.storage import StorageError
 from api.deps import PagingDep, SessionDep, assign_fields, get_or_404, paginate
-from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
-from api.schemas.common import ErrorMessage, Page
+from api.errors import COMMON_ERRORS, CONFLICT, NOT_FOUND, UNAVAILABLE, invalid
+from api.schemas.common import Page
 from api.schemas.workflows import (
     ArtifactResponse,
     DecisionApprovalRequest,
@@ -22,7 +22,7 @@ from api.schemas.workflows import (
     WorkflowTemplateResponse,
     WorkflowUpdate,
 )
-from api.temporal import RunControl, TemporalRefused, TemporalUnavailable
+from api.temporal import TemporalRefused, TemporalUnavailable, run_control
 from db.enums import ACTIVE_WORKFLOW_STATUSES, WorkflowStatus, WorkflowType
 from db.models import Artifact, Decision, Project, Workflow
 from db.records import set_workflow_status
@@ -31,16 +31,6 @@ from workflows.templates import TEMPLATES, StepKind
 from workflows.types import ApprovalOptions, DecisionApproval, RunInput, RunOptions
 
 router = APIRouter(prefix="/workflows", tags=["workflows"], responses=COMMON_ERRORS)
-
-CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorMessage, "description": "The run is not in a state that allows this."}
-}
-UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": ErrorMessage, "description": "Temporal is down."}}
-
-
-def _runs(request: Request) -> RunControl:
-    runs: RunControl = request.app.state.runs
-    return runs
 
 
 def _conflict(message: str) -> HTTPException:
@@ -118,7 +108,7 @@ def create_workflow(request: Request, session: SessionDep, body: WorkflowCreate)
     workflow.options = body.options.model_dump()
     session.add(workflow)
     session.commit()
-    runs = _runs(request)
+    runs = run_control(request)
     try:
         workflow.temporal_run_id = runs.call(
             runs.start,
@@ -154,7 +144,7 @@ def delete_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
     """Deletes the run with its messages, decisions, events and artifacts; a run still going is terminated first."""
     workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
     if workflow.status in ACTIVE_WORKFLOW_STATUSES:
-        runs = _runs(request)
+        runs = run_control(request)
         runs.call(runs.terminate, str(workflow_id), "deleted through the Conclave API")
     keys = list(session.scalars(select(Artifact.object_key).where(Artifact.workflow_id == workflow_id)))
     session.delete(workflow)
@@ -178,7 +168,7 @@ def cancel_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
     """Asks Temporal to cancel the run: the running activity stops and the run records `cancelled` (seconds)."""
     workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
     _check_cancellable(workflow)
-    runs = _runs(request)
+    runs = run_control(request)
     closed = runs.call(runs.cancel, str(workflow_id))
     if closed is None:
         return workflow
@@ -201,7 +191,7 @@ def resume_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
         raise HTTPException(status_code=404, detail=f"Workflow {workflow_id} not found")
     if workflow.status not in (WorkflowStatus.FAILED, WorkflowStatus.CANCELLED):
         raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a failed or cancelled run can be resumed")
-    runs = _runs(request)
+    runs = run_control(request)
     run_id = runs.call(
         runs.resume,
         str(workflow_id),
@@ -235,7 +225,7 @@ def approve_decision(
         ids = [v.get("id") for v in decision.variants]
         if body.variant_id not in ids:
             raise invalid("variant_id", f"must be one of the decision's variants: {', '.join(map(str, ids))}")
-    runs = _runs(request)
+    runs = run_control(request)
     approval = DecisionApproval(str(decision_id), body.action, body.variant_id, body.comment, body.author)
     runs.call(runs.signal, str(workflow_id), "approve_decision", approval)
     return workflow

@@ -8,9 +8,11 @@ from pydantic import AfterValidator, AliasChoices, Field, StringConstraints
 
 from db.enums import AgentRole, AgentStatus
 
-from .common import InputModel, JsonObject, Name, Omittable, OutputModel, PartialUpdate, Tag, Text
+from .common import InputModel, JsonObject, Name, Omittable, OutputModel, PartialUpdate, Tag, Text, storable_text
 
-ModelName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ModelName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(storable_text)
+]
 Temperature = Annotated[
     float,
     Field(ge=0, le=2, description="Sampling temperature, 0 to 2; stored with two decimals."),

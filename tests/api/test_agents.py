@@ -140,6 +140,7 @@ def test_list_agents_rejects_bad_filters(client, params):
         {"name": "x", "role": "developer", "capabilities": "python"},
         {"name": "x", "role": "developer", "capabilities": ["x" * 101]},
         {"name": "x", "role": "developer", "model": ""},
+        {"name": "x", "role": "developer", "model": "   "},
         {"name": "x", "role": "developer", "project_id": "not-a-uuid"},
         {"name": "x", "role": "developer", "current_task": "set by the system only"},
     ],

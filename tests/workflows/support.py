@@ -4,7 +4,7 @@ import time
 from typing import Any
 
 import anyio
-from fastapi.testclient import TestClient
+import httpx
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -15,7 +15,7 @@ ALL_ROLES = ("product_owner", "architect", "developer", "reviewer", "tester", "t
 REQUIREMENT = "Add slugify(text) to the utils module: lowercase, words joined by hyphens, punctuation dropped."
 
 
-def staffed_project(api: TestClient, roles: tuple[str, ...] = ALL_ROLES, max_tokens: int | None = None) -> str:
+def staffed_project(api: httpx.Client, roles: tuple[str, ...] = ALL_ROLES, max_tokens: int | None = None) -> str:
     """A project with one agent per role, each made from the role's template."""
     response = api.post("/api/projects", json={"name": "Slugs", "type": "library", "status": "active"})
     assert response.status_code == 201, response.text
@@ -31,7 +31,7 @@ def staffed_project(api: TestClient, roles: tuple[str, ...] = ALL_ROLES, max_tok
     return project_id
 
 
-def start_run(api: TestClient, project_id: str, workflow_type: str = "feature_development", **extra: Any) -> str:
+def start_run(api: httpx.Client, project_id: str, workflow_type: str = "feature_development", **extra: Any) -> str:
     body = {"project_id": project_id, "name": f"{workflow_type} run", "workflow_type": workflow_type,
             "requirement": REQUIREMENT, **extra}  # fmt: skip
     response = api.post("/api/workflows", json=body)
@@ -39,7 +39,7 @@ def start_run(api: TestClient, project_id: str, workflow_type: str = "feature_de
     return str(response.json()["workflow_id"])
 
 
-def wait_for(api: TestClient, workflow_id: str, *states: str, timeout: float = 60) -> dict[str, Any]:
+def wait_for(api: httpx.Client, workflow_id: str, *states: str, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         run = api.get(f"/api/workflows/{workflow_id}").json()
@@ -59,7 +59,7 @@ def wait_until(condition: Any, timeout: float = 30, what: str = "condition") -> 
     return value
 
 
-def messages(api: TestClient, workflow_id: str) -> list[dict[str, Any]]:
+def messages(api: httpx.Client, workflow_id: str) -> list[dict[str, Any]]:
     return api.get(f"/api/communication/{workflow_id}/messages?limit=500").json()["items"]
 
 

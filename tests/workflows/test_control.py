@@ -139,21 +139,34 @@ def test_a_killed_worker_loses_and_duplicates_nothing(api: TestClient, db: Engin
     assert len(artifacts) == len(set(artifacts)) == len(run["artifacts"])
 
 
-def test_a_persons_message_reaches_the_next_turn(api: TestClient, start_worker):
+def test_a_persons_message_posted_through_the_api_reaches_the_next_turn(api: TestClient, db: Engine, start_worker):
     llm = ScriptedBackend(delay=0.02)
     start_worker(llm)
     workflow_id = start_run(api, staffed_project(api))
     wait_until(lambda: asked(llm, DESIGN_PROBLEM), what="design decision under way")
 
     note = "Please keep non-ASCII letters: transliterate them instead of dropping them."
-    runs = api.app.state.runs  # type: ignore[attr-defined]
-    api.portal.call(runs.signal, workflow_id, "human_message", HumanMessage(note, author="Ada"))  # type: ignore[union-attr]
+    stories = messages(api, workflow_id)[0]  # a reply to the product owner's stories, in their thread
+    body = {"content": f"  {note} ", "author": "Ada", "parent_message_id": stories["message_id"]}
+    posted = api.post(f"/api/communication/{workflow_id}/messages", json=body)
+    assert posted.status_code == 201, posted.text
+    message = posted.json()
+    assert (message["message_type"], message["agent_name"], message["agent_role"]) == ("human", "Ada", "human")
+    assert message["content"] == note and message["workflow_id"] == workflow_id
+    assert message["parent_message_id"] == stories["message_id"]
 
     run = wait_for(api, workflow_id, "completed", "failed")
     assert run["status"] == "completed", run["errors"]
     assert asked(llm, note) >= 1, "a later turn's prompt carries the message"
     human = [m for m in messages(api, workflow_id) if m["message_type"] == "human"]
-    assert [(m["agent_name"], m["content"]) for m in human] == [("Ada", note)]
+    assert [(m["message_id"], m["content"], m["parent_message_id"]) for m in human] == [
+        (message["message_id"], note, stories["message_id"])
+    ], "stored once"
+    announced = [e for e in events(db, workflow_id) if e.event_type == "new_message"]
+    assert [e.data["message_id"] for e in announced].count(message["message_id"]) == 1
+
+    late = api.post(f"/api/communication/{workflow_id}/messages", json={"content": "Too late?"})
+    assert late.status_code == 409 and "completed" in late.json()["detail"]
 
 
 def test_a_decision_waits_for_approval_and_can_be_overridden(api: TestClient, db: Engine, start_worker):
