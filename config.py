@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -44,8 +44,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # Server-Sent Events: seconds between keep-alive comments, and the events a stream may queue before it falls
     # back to reading the table (a slow client costs at most this much memory).
-    sse_keepalive_seconds: float = 15
-    sse_subscriber_buffer: int = 1000
+    sse_keepalive_seconds: Annotated[float, Field(gt=0)] = 15
+    sse_subscriber_buffer: Annotated[int, Field(ge=1)] = 1000
 
     # The local stack of `make up`: where its data and logs live, and the port of its PostgreSQL cluster.
     conclave_data_dir: Path = ROOT / ".data"

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from activities.agent_turns import TurnConfigurationError
 from db.enums import FINISHED_WORKFLOW_STATUSES, HUMAN_ROLE, MessageType, WorkflowStatus, WorkflowType
-from db.events import EventType, append_event
-from db.models import Decision, Workflow
+from db.events import EventType, append_event, lock_event_log
+from db.models import AgentMessage, Decision, Workflow
 from db.records import MessageRecord, derive_id, human_message, record_message, set_workflow_status
 from db.session import transaction
 from db.team import missing_roles, team_agents
@@ -36,6 +36,7 @@ from workflows.types import (
 
 
 def _locked_workflow(session: Session, workflow_id: str) -> Workflow:
+    lock_event_log(session)  # first: the lock order of db/events.py
     workflow = session.scalars(
         select(Workflow).where(Workflow.workflow_id == uuid.UUID(workflow_id)).with_for_update()
     ).one_or_none()
@@ -124,15 +125,26 @@ def record_status(engine: Engine, update: StatusUpdate) -> None:
 
 
 def record_human_message(engine: Engine, request: HumanMessageRequest) -> str:
-    """Store a person's message sent to the run (once, however often the signal is delivered)."""
+    """Store a person's message sent to the run (once, however often the signal is delivered). A signal sent by hand
+    (`temporal workflow signal`) is not checked like the API's request: an id that is not a UUID is turned into
+    one, and a parent that is not a message of this run is dropped, rather than failing the run's bookkeeping."""
     message = request.message
-    message_id = uuid.UUID(message.message_id) if message.message_id else uuid.uuid4()
-    parent = uuid.UUID(message.parent_message_id) if message.parent_message_id else None
+    workflow_id = uuid.UUID(request.workflow_id)
+    message_id = _as_uuid(message.message_id) or derive_id(workflow_id, "human", message.message_id or uuid.uuid4())
     with transaction(engine) as session:
-        record_message(
-            session, human_message(message_id, uuid.UUID(request.workflow_id), message.author, message.content, parent)
-        )
+        parent = _as_uuid(message.parent_message_id)
+        if parent is not None:
+            row = session.get(AgentMessage, parent)
+            parent = parent if row is not None and row.workflow_id == workflow_id else None
+        record_message(session, human_message(message_id, workflow_id, message.author, message.content, parent))
     return str(message_id)
+
+
+def _as_uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def apply_approval(engine: Engine, request: ApprovalRequest) -> ApprovalOutcome:
@@ -141,6 +153,7 @@ def apply_approval(engine: Engine, request: ApprovalRequest) -> ApprovalOutcome:
     workflow_id = uuid.UUID(request.workflow_id)
     approval = request.approval
     with transaction(engine) as session:
+        lock_event_log(session)
         decision = session.scalars(
             select(Decision).where(Decision.decision_id == uuid.UUID(request.decision_id)).with_for_update()
         ).one_or_none()

@@ -32,6 +32,7 @@ import anyio
 import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db.enums import FINISHED_WORKFLOW_STATUSES
@@ -56,7 +57,7 @@ class StreamEvent:
 
     @classmethod
     def of(
-        cls, id: int, workflow_id: uuid.UUID | None, event_type: str, data: dict[str, Any], created_at: datetime
+        cls, id: int, workflow_id: uuid.UUID | None, event_type: str, data: Any, created_at: datetime
     ) -> "StreamEvent":
         payload = {
             "event_type": event_type,
@@ -65,7 +66,11 @@ class StreamEvent:
             "timestamp": created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         }
         frame = f"id: {id}\nevent: {event_type}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
-        final = event_type == EventType.WORKFLOW_STATUS_CHANGED and data.get("status") in FINISHED_WORKFLOW_STATUSES
+        final = (
+            event_type == EventType.WORKFLOW_STATUS_CHANGED
+            and isinstance(data, dict)
+            and data.get("status") in FINISHED_WORKFLOW_STATUSES
+        )
         return cls(id, workflow_id, final, frame.encode())
 
     @classmethod
@@ -249,11 +254,21 @@ def _read(engine: Engine, after_id: int, workflow_id: uuid.UUID | None) -> list[
         return [StreamEvent.of_row(row) for row in events_after(session, after_id, workflow_id, STREAM_PAGE)]
 
 
-def run_has_ended(engine: Engine, workflow_id: uuid.UUID, after_id: int) -> bool:
-    """Whether a run's latest event, at or before `after_id`, is its final status: nothing more will follow."""
+def final_status_id(engine: Engine, workflow_id: uuid.UUID) -> int | None:
+    """The id of the run's latest status event when that status is final (the run has ended); else None. A resumed
+    run has later status events, so an earlier `cancelled` does not count."""
     with Session(engine) as session:
-        latest = last_event(session, workflow_id)
-    return latest is not None and latest.id <= after_id and StreamEvent.of_row(latest).final
+        latest = last_event(session, workflow_id, EventType.WORKFLOW_STATUS_CHANGED)
+    return latest.id if latest is not None and StreamEvent.of_row(latest).final else None
+
+
+def has_ended_before(engine: Engine, workflow_id: uuid.UUID, after_id: int) -> bool:
+    """The run has ended, its final status is at or before `after_id`, and nothing of the run follows that id."""
+    final = final_status_id(engine, workflow_id)
+    if final is None or final > after_id:
+        return False
+    with Session(engine) as session:
+        return not events_after(session, after_id, workflow_id, limit=1)
 
 
 async def follow(
@@ -270,6 +285,9 @@ async def follow(
     last = after_id if after_id is not None else 0 if workflow_id is not None else hub.head or 0
     stopper = asyncio.create_task(subscriber.stop_on(shutdown))
     try:
+        # A run that has ended: once its final status is sent, send what is committed after it (a late message),
+        # then end. `closing` says the final status is behind us.
+        closing = workflow_id is not None and await _ended_by(hub, engine, workflow_id, last)
         while not subscriber.stopping:
             # From the table: the backlog, or what a full queue dropped. Events handed over meanwhile are in
             # the table too (the hub reads only committed rows); those that arrive later are filtered by id.
@@ -279,22 +297,22 @@ async def follow(
                 page = await anyio.to_thread.run_sync(_read, engine, last, workflow_id, limiter=hub.reads)
                 async for chunk in _chunks(hub, engine, workflow_id, page, last):
                     yield chunk.frames
-                    last = chunk.last
-                    if chunk.ended:
-                        return
+                    last, closing = chunk.last, closing or chunk.ended
                 if len(page) < STREAM_PAGE:
                     break
-            # Then what the hub hands over, until the subscriber falls behind.
-            while not subscriber.overflowed and not subscriber.stopping:
+            if closing:
+                return
+            # Then what the hub hands over, until the subscriber falls behind or the run ends.
+            while not (subscriber.overflowed or subscriber.stopping or closing):
                 queued = list(subscriber.queue)
                 subscriber.queue.clear()
                 async for chunk in _chunks(hub, engine, workflow_id, queued, last):
                     yield chunk.frames
-                    last = chunk.last
-                    if chunk.ended:
-                        return
-                if not subscriber.overflowed and not subscriber.queue:
+                    last, closing = chunk.last, closing or chunk.ended
+                if not (subscriber.overflowed or subscriber.queue or closing):
                     await subscriber.wait()
+    except SQLAlchemyError as exc:  # the database went away mid-stream: end it; the client resumes after `last`
+        log.warning("event stream ended after id %s: the database failed (%s)", last, type(exc).__name__)
     finally:
         stopper.cancel()
         hub.unsubscribe(subscriber)
@@ -313,8 +331,8 @@ CHUNK_BYTES = 64 * 1024
 async def _chunks(
     hub: EventHub, engine: Engine, workflow_id: uuid.UUID | None, events: list[StreamEvent], last: int
 ) -> AsyncIterator[_Chunk]:
-    """The events above `last`, several frames per write (fewer sends when events come in bursts), cut after a
-    run's final status event."""
+    """The events above `last`, several frames per write (fewer sends when events come in bursts); a chunk ends
+    with a run's final status event, if there is one."""
     frames: list[bytes] = []
     size = 0
     for event in events:
@@ -326,14 +344,19 @@ async def _chunks(
         ended = await _ends(hub, engine, workflow_id, event)
         if ended or size >= CHUNK_BYTES:
             yield _Chunk(b"".join(frames), last, ended)
-            if ended:
-                return
             frames, size = [], 0
     if frames:
         yield _Chunk(b"".join(frames), last, False)
 
 
+async def _ended_by(hub: EventHub, engine: Engine, workflow_id: uuid.UUID, last: int) -> bool:
+    final = await anyio.to_thread.run_sync(final_status_id, engine, workflow_id, limiter=hub.reads)
+    return final is not None and final <= last
+
+
 async def _ends(hub: EventHub, engine: Engine, workflow_id: uuid.UUID | None, event: StreamEvent) -> bool:
+    """Whether this is the run's final status (no later status event: the run was not resumed since)."""
     if workflow_id is None or not event.final:
         return False
-    return await anyio.to_thread.run_sync(run_has_ended, engine, workflow_id, event.id, limiter=hub.reads)
+    final = await anyio.to_thread.run_sync(final_status_id, engine, workflow_id, limiter=hub.reads)
+    return final == event.id

@@ -4,6 +4,10 @@ Ids are in commit order (DESIGN.md, Hard parts): every transaction that appends 
 transaction-scoped advisory lock, so a reader that resumes "after id N" can never miss a row committed later with
 a smaller id. NOTIFY carries only the id; listeners read the row from the table. Both the lock and the NOTIFY take
 effect with the surrounding transaction, so an event exists exactly when the change it describes does.
+
+Lock order: a transaction that appends events and also locks rows (SELECT ... FOR UPDATE, UPDATE) takes the event
+lock first (`lock_event_log`), before any row lock. Every writer then waits in the same order, and two of them
+can never deadlock (one holding the event lock and waiting for a row, the other the other way round).
 """
 
 import uuid
@@ -33,9 +37,14 @@ class EventType(StrEnum):
     ERROR_OCCURRED = "error_occurred"
 
 
+def lock_event_log(session: Session) -> None:
+    """Take the event log's lock for the rest of the transaction (again is harmless); before any row lock."""
+    session.execute(select(func.pg_advisory_xact_lock(EVENT_LOCK_KEY)))
+
+
 def append_event(session: Session, workflow_id: uuid.UUID | None, event_type: EventType, data: dict[str, Any]) -> int:
     """Add an event to the log within the caller's transaction; returns its id."""
-    session.execute(select(func.pg_advisory_xact_lock(EVENT_LOCK_KEY)))
+    lock_event_log(session)
     event_id: int = session.execute(
         insert(WorkflowEvent)
         .values(workflow_id=workflow_id, event_type=event_type.value, data=data)
@@ -55,9 +64,9 @@ def events_after(
     return list(session.scalars(stmt))
 
 
-def last_event(session: Session, workflow_id: uuid.UUID) -> WorkflowEvent | None:
-    """A run's latest event."""
-    stmt = (
-        select(WorkflowEvent).where(WorkflowEvent.workflow_id == workflow_id).order_by(WorkflowEvent.id.desc()).limit(1)
-    )
-    return session.scalars(stmt).first()
+def last_event(session: Session, workflow_id: uuid.UUID, event_type: EventType | None = None) -> WorkflowEvent | None:
+    """A run's latest event (of that type)."""
+    stmt = select(WorkflowEvent).where(WorkflowEvent.workflow_id == workflow_id)
+    if event_type is not None:
+        stmt = stmt.where(WorkflowEvent.event_type == event_type.value)
+    return session.scalars(stmt.order_by(WorkflowEvent.id.desc()).limit(1)).first()

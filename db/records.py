@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
 from db.enums import FINISHED_WORKFLOW_STATUSES, HUMAN_ROLE, AgentStatus, MessageType
-from db.events import EventType, append_event
+from db.events import EventType, append_event, lock_event_log
 from db.models import Agent, AgentMessage, Artifact, Decision, Workflow
 
 NAMESPACE = uuid.UUID("6f1c2d8e-4b7a-5c3e-9d1f-0a2b3c4d5e6f")
@@ -147,6 +147,7 @@ def record_artifact(session: Session, a: ArtifactRecord) -> bool:
     """Insert the artifact row, list it on its workflow, and emit `artifact_created`; False if it exists."""
     values = asdict(a)
     values["id"] = values.pop("artifact_id")
+    lock_event_log(session)  # before the run's row is locked by the update below
     if not _insert_once(session, Artifact, values):
         return False
     summary = {"artifact_id": str(a.artifact_id), "path": a.path, "step": a.step, "size_bytes": a.size_bytes}
@@ -173,6 +174,7 @@ def set_agent_status(
     workflow_id: uuid.UUID | None = None,
 ) -> bool:
     """Set an agent's status and task (and `last_active`); emits `agent_status_changed` when either changed."""
+    lock_event_log(session)  # before the agent's row
     row = session.execute(
         select(Agent.status, Agent.current_task, Agent.name, Agent.role)
         .where(Agent.agent_id == agent_id)

@@ -89,6 +89,7 @@ class Listener(threading.Thread):
         self.ended = False
         self.error: BaseException | None = None
         self._leave = threading.Event()
+        self._response: httpx.Response | None = None
 
     def run(self) -> None:
         headers = {"Accept": "text/event-stream"}
@@ -97,6 +98,7 @@ class Listener(threading.Thread):
         try:
             with httpx.stream("GET", self.url, headers=headers, timeout=httpx.Timeout(10, read=60)) as response:
                 assert response.status_code == 200, response.read()
+                self._response = response
                 self.connected.set()
                 for frame in frames(response.iter_lines()):
                     self.frames.append(frame)
@@ -104,7 +106,8 @@ class Listener(threading.Thread):
                         return
             self.ended = True
         except BaseException as exc:
-            self.error = exc
+            if not self._leave.is_set():  # closing the connection on exit breaks the read off: not an error
+                self.error = exc
         finally:
             self.connected.set()
 
@@ -119,6 +122,8 @@ class Listener(threading.Thread):
 
     def __exit__(self, *exc: object) -> None:
         self._leave.set()
+        if self._response is not None and self.is_alive():
+            self._response.close()  # disconnect, as a closed browser tab does
 
     def wait_for(self, count: int, timeout: float = 20) -> list[Frame]:
         deadline = time.monotonic() + timeout

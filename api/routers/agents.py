@@ -75,10 +75,9 @@ def update_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentUpdate) ->
     if "project_id" in changes:
         _check_project(session, changes["project_id"])
     status = changes.pop("status", None)
-    assign_fields(agent, changes)
-    session.flush()
-    if status is not None:
+    if status is not None:  # first: it takes the event lock, then the row (the lock order of db/events.py)
         set_agent_status(session, agent_id, AgentStatus(status), agent.current_task)
+    assign_fields(agent, changes)
     session.commit()
     session.refresh(agent)
     return agent

@@ -63,8 +63,13 @@ def read_messages(
 )
 def create_message(request: Request, session: SessionDep, workflow_id: uuid.UUID, body: MessageCreate) -> AgentMessage:
     """A person's message to the team (type `human`): stored, and delivered to the run as a signal, so the next agent
-    turn reads it. Only for a run that is still going (pending, running or paused): 409 otherwise."""
+    turn reads it. Only for a run that is still going (pending, running or paused): 409 otherwise. Sent again with
+    the same `message_id`, it answers with the message already posted."""
     workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
+    if body.message_id is not None and (posted := session.get(AgentMessage, body.message_id)) is not None:
+        if (posted.workflow_id, posted.message_type, posted.content) != (workflow_id, MessageType.HUMAN, body.content):
+            raise HTTPException(status_code=409, detail=f"message_id {body.message_id} is taken by another message")
+        return posted
     if workflow.status not in ACTIVE_WORKFLOW_STATUSES:
         raise HTTPException(
             status_code=409,
@@ -76,7 +81,7 @@ def create_message(request: Request, session: SessionDep, workflow_id: uuid.UUID
         if parent is None or parent.workflow_id != workflow_id:
             raise invalid("parent_message_id", f"no message {body.parent_message_id} in workflow {workflow_id}")
     session.rollback()  # hold no transaction while Temporal is asked
-    message_id = uuid.uuid4()
+    message_id = body.message_id or uuid.uuid4()
     signal = HumanMessage(
         content=body.content,
         author=body.author,
@@ -128,7 +133,9 @@ def _thread(root: ThreadMessage) -> ThreadResponse:
 def read_decisions(session: SessionDep, paging: PagingDep, workflow_id: uuid.UUID) -> Page[DecisionResponse]:
     """Decisions in the order they were taken, each with its votes and the chosen variant spelled out."""
     get_or_404(session, Workflow, workflow_id, "Workflow")
-    stmt = select(Decision).where(Decision.workflow_id == workflow_id).order_by(Decision.created_at)
+    stmt = (
+        select(Decision).where(Decision.workflow_id == workflow_id).order_by(Decision.created_at, Decision.decision_id)
+    )
     page = paginate(session, stmt, paging, DecisionResponse)
     for decision in page.items:
         chosen = [v for v in decision.variants if v.get("id") == decision.chosen_variant_id]

@@ -11,7 +11,7 @@ from sse_starlette import EventSourceResponse
 
 from api.errors import COMMON_ERRORS, NOT_FOUND
 from api.schemas.events import StreamEventResponse
-from api.sse import EventHub, follow, run_has_ended
+from api.sse import EventHub, follow, has_ended_before
 from db.models import Workflow
 
 router = APIRouter(tags=["events"], responses=COMMON_ERRORS)
@@ -61,7 +61,7 @@ def _already_ended(engine: Engine, workflow_id: uuid.UUID, after: int | None) ->
     with Session(engine) as session:
         if session.get(Workflow, workflow_id) is None:
             raise HTTPException(status_code=404, detail=f"Workflow {workflow_id} not found")
-    return after is not None and run_has_ended(engine, workflow_id, after)
+    return after is not None and has_ended_before(engine, workflow_id, after)
 
 
 @router.get(

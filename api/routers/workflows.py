@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from sqlalchemy import select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from activities.storage import StorageError
@@ -24,6 +24,7 @@ from api.schemas.workflows import (
 )
 from api.temporal import TemporalRefused, TemporalUnavailable, run_control
 from db.enums import ACTIVE_WORKFLOW_STATUSES, WorkflowStatus, WorkflowType
+from db.events import lock_event_log
 from db.models import Artifact, Decision, Project, Workflow
 from db.records import set_workflow_status
 from db.team import missing_roles, team_agents
@@ -31,6 +32,8 @@ from workflows.templates import TEMPLATES, StepKind
 from workflows.types import ApprovalOptions, DecisionApproval, RunInput, RunOptions
 
 router = APIRouter(prefix="/workflows", tags=["workflows"], responses=COMMON_ERRORS)
+
+RESUME_LOCK_CLASS = 0x636F6E63  # first key of the per-run advisory lock that serializes resumes ("conc")
 
 
 def _conflict(message: str) -> HTTPException:
@@ -172,6 +175,7 @@ def cancel_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
     closed = runs.call(runs.cancel, str(workflow_id))
     if closed is None:
         return workflow
+    lock_event_log(session)  # before the row: the lock order of db/events.py
     session.refresh(workflow, with_for_update=True)  # the run may have recorded its end meanwhile
     _check_cancellable(workflow)
     if closed in ("terminated", "timed_out", "gone"):  # ended in Temporal without recording it (CLI terminate)
@@ -184,11 +188,11 @@ def cancel_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
 def resume_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUID) -> Workflow:
     """Continues a failed or cancelled run after its last finished step (Temporal's reset): finished steps are not
     run again."""
-    workflow = session.scalars(
-        select(Workflow).where(Workflow.workflow_id == workflow_id).with_for_update()
-    ).one_or_none()
-    if workflow is None:
-        raise HTTPException(status_code=404, detail=f"Workflow {workflow_id} not found")
+    # One resume of a run at a time (a second one waits here, then finds the run running: 409). Not a row lock: the
+    # resumed run's first activity locks the row as soon as Temporal has reset it, while this request still writes.
+    run_key = func.hashtext(str(workflow_id))
+    session.execute(select(func.pg_advisory_xact_lock(cast(RESUME_LOCK_CLASS, Integer), run_key)))
+    workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
     if workflow.status not in (WorkflowStatus.FAILED, WorkflowStatus.CANCELLED):
         raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a failed or cancelled run can be resumed")
     runs = run_control(request)
@@ -199,6 +203,8 @@ def resume_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
         str(workflow.project_id),
         _run_input(request.app.state.settings, workflow),
     )
+    lock_event_log(session)  # then the row: the lock order of db/events.py
+    session.refresh(workflow, with_for_update=True)
     workflow.temporal_run_id = run_id
     workflow.metrics = {**(workflow.metrics or {}), "resumes": (workflow.metrics or {}).get("resumes", 0) + 1}
     set_workflow_status(session, workflow, WorkflowStatus.RUNNING.value)

@@ -21,6 +21,9 @@ class MessageCreate(InputModel):
     ]
     author: Name = "user"
     parent_message_id: uuid.UUID | None = Field(None, description="Reply to this message of the run (its thread).")
+    message_id: uuid.UUID | None = Field(
+        None, description="Your id for the message, so that a retried request does not post it twice."
+    )
 
 
 class MessageResponse(OutputModel):

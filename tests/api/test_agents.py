@@ -1,8 +1,16 @@
+import threading
+import time
 import uuid
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from db.enums import AgentRole
+from db.enums import AgentRole, AgentStatus
+from db.events import EventType, append_event
+from db.models import WorkflowEvent
+from db.records import set_agent_status
+from db.session import transaction
 
 
 def create_project(client, name="Shop"):
@@ -160,3 +168,38 @@ def test_update_agent_rejects_invalid_input_and_changes_nothing(client, body):
 
 def test_temperature_keeps_two_decimals(client):
     assert create_agent(client, temperature=0.123)["temperature"] == 0.12
+
+
+def test_an_agents_status_changed_while_its_turn_is_being_recorded_waits_instead_of_deadlocking(client, db):
+    """A finishing turn takes the event lock, then the agent's row; the API must take them in the same order."""
+    agent_id = create_agent(client, status="busy")["agent_id"]
+    recording, answers, failures = threading.Event(), [], []
+
+    def finish_turn() -> None:  # what run_agent_turn's last transaction does
+        try:
+            with transaction(db) as session:
+                append_event(session, None, EventType.NEW_MESSAGE, {"turn": "done"})
+                recording.set()
+                time.sleep(1)  # the API request arrives meanwhile
+                set_agent_status(session, uuid.UUID(agent_id), AgentStatus.IDLE, None)
+        except Exception as exc:
+            failures.append(exc)
+
+    turn = threading.Thread(target=finish_turn)
+    turn.start()
+    assert recording.wait(10)
+    request = threading.Thread(
+        target=lambda: answers.append(client.put(f"/api/agents/{agent_id}", json={"status": "offline"}))
+    )
+    request.start()
+    turn.join(20)
+    request.join(20)
+    assert failures == [] and answers[0].status_code == 200, (failures, answers[0].text)
+    assert client.get(f"/api/agents/{agent_id}").json()["status"] == "offline"  # the later change wins
+    with Session(db) as session:
+        changes = session.scalars(
+            select(WorkflowEvent.data)
+            .where(WorkflowEvent.event_type == "agent_status_changed")
+            .order_by(WorkflowEvent.id)
+        ).all()
+    assert [(c["previous_status"], c["status"]) for c in changes] == [("busy", "idle"), ("idle", "offline")]

@@ -143,3 +143,16 @@ def test_posting_checks_the_run_its_state_and_the_body_and_changes_nothing_when_
     unreachable = client.post(url, json={"content": "Please hurry."})
     assert unreachable.status_code == 503
     assert stored_messages(db) == before + 1  # only the stranger's message, written by the test
+
+
+def test_a_retried_post_with_its_message_id_returns_the_message_already_posted(
+    client: TestClient, db: Engine, conversation: dict[str, Any]
+):
+    run = conversation["run"]
+    url = f"/api/communication/{run}/messages"
+    posted = conversation["human"]  # as if an earlier attempt had been stored, and its answer lost
+    retry = client.post(url, json={"content": "A, please.", "message_id": str(posted), "author": "Ada"})
+    assert retry.status_code == 201 and retry.json()["message_id"] == str(posted)  # Temporal is not even asked
+    taken = client.post(url, json={"content": "Something else", "message_id": str(conversation["vote"])})
+    assert taken.status_code == 409 and "taken" in taken.json()["detail"]
+    assert stored_messages(db) == 6

@@ -4,6 +4,7 @@ import signal
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 from fastapi.testclient import TestClient
@@ -99,8 +100,10 @@ def test_failed_step_is_recorded_and_resume_skips_finished_steps(api: TestClient
     before = {"stories": asked(llm, STORIES_TASK), "design": proposals(llm)}
     assert before == {"stories": 1, "design": 1}
     said_before = {m["message_id"] for m in messages(api, workflow_id)}
-    assert api.post(f"/api/workflows/{workflow_id}/resume").status_code == 200
-    assert api.post(f"/api/workflows/{workflow_id}/resume").status_code == 409  # running now
+    with ThreadPoolExecutor(2) as pool:  # two people press Resume at once: one resumes it, the other is told
+        answers = list(pool.map(lambda _: api.post(f"/api/workflows/{workflow_id}/resume"), range(2)))
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert "running" in next(a for a in answers if a.status_code == 409).json()["detail"]
 
     llm.failing = False
     run = wait_for(api, workflow_id, "completed", "failed")
