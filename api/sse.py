@@ -276,7 +276,8 @@ async def follow(
 ) -> AsyncIterator[bytes]:
     """The SSE frames of one run (or of all runs) after `after_id`: the backlog, then live events, each once and in
     order. Without an id, a run's stream starts at the run's beginning and the stream of all runs at the present.
-    A run's stream ends after its final status event (unless a resume has written more since).
+    A run's stream ends once it has sent the run's final status (its latest status event, when final) and what was
+    committed after it.
 
     Await `hub.start()` before the response starts, so that a database that is down is a 503, not a broken stream.
     When `shutdown` is set (the server stops), the stream ends cleanly; the client reconnects with its last id.
