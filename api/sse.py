@@ -262,10 +262,15 @@ def final_status_id(engine: Engine, workflow_id: uuid.UUID) -> int | None:
     return latest.id if latest is not None and StreamEvent.of_row(latest).final else None
 
 
-def has_ended_before(engine: Engine, workflow_id: uuid.UUID, after_id: int) -> bool:
-    """The run has ended, its final status is at or before `after_id`, and nothing of the run follows that id."""
+def ended_by(engine: Engine, workflow_id: uuid.UUID, after_id: int) -> bool:
+    """The run has ended and its final status is at or before `after_id`."""
     final = final_status_id(engine, workflow_id)
-    if final is None or final > after_id:
+    return final is not None and final <= after_id
+
+
+def has_ended_before(engine: Engine, workflow_id: uuid.UUID, after_id: int) -> bool:
+    """The run has ended by `after_id`, and nothing of the run follows that id: the client has it all."""
+    if not ended_by(engine, workflow_id, after_id):
         return False
     with Session(engine) as session:
         return not events_after(session, after_id, workflow_id, limit=1)
@@ -288,7 +293,9 @@ async def follow(
     try:
         # A run that has ended: once its final status is sent, send what is committed after it (a late message),
         # then end. `closing` says the final status is behind us.
-        closing = workflow_id is not None and await _ended_by(hub, engine, workflow_id, last)
+        closing = workflow_id is not None and await anyio.to_thread.run_sync(
+            ended_by, engine, workflow_id, last, limiter=hub.reads
+        )
         while not subscriber.stopping:
             # From the table: the backlog, or what a full queue dropped. Events handed over meanwhile are in
             # the table too (the hub reads only committed rows); those that arrive later are filtered by id.
@@ -348,11 +355,6 @@ async def _chunks(
             frames, size = [], 0
     if frames:
         yield _Chunk(b"".join(frames), last, False)
-
-
-async def _ended_by(hub: EventHub, engine: Engine, workflow_id: uuid.UUID, last: int) -> bool:
-    final = await anyio.to_thread.run_sync(final_status_id, engine, workflow_id, limiter=hub.reads)
-    return final is not None and final <= last
 
 
 async def _ends(hub: EventHub, engine: Engine, workflow_id: uuid.UUID | None, event: StreamEvent) -> bool:

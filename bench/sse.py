@@ -19,7 +19,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,15 +35,9 @@ from sqlalchemy import text
 
 from config import ROOT, Settings
 from db.events import CHANNEL, EventType, append_event
-from db.models import Project, Workflow
 from db.session import libpq_url, make_engine, transaction
 from ops import localdb
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support import free_port, new_run
 
 
 @contextmanager
@@ -205,21 +198,6 @@ async def measure(
     return sse_latencies, listen_latencies, api_cpu
 
 
-def new_run(settings: Settings) -> uuid.UUID:
-    engine = make_engine(settings)
-    with transaction(engine) as session:
-        project = Project(name="bench", type="other", status="active", created_by="bench")
-        session.add(project)
-        session.flush()
-        workflow = Workflow(project_id=project.id, name="bench", workflow_type="documentation", status="running",
-                            priority="low", requirement="bench", created_by="bench")  # fmt: skip
-        session.add(workflow)
-        session.flush()
-        run_id = workflow.workflow_id
-    engine.dispose()
-    return run_id
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", default="1,100,1000", help="comma-separated counts (default 1,100,1000)")
@@ -236,8 +214,9 @@ def main() -> None:
         print(f"{os.cpu_count()} cores; {args.events} events per row at {args.rate:g}/s; one API process\n")
         print(f"{'subscribers':>11}  {'SSE p50':>9} {'SSE p99':>9}  {'LISTEN p50':>10} {'LISTEN p99':>10}"
               f"  {'p50 ratio':>9} {'p99 ratio':>9}  {'frames':>8}  {'lost':>5}  {'API CPU/frame':>13}")  # fmt: skip
+        engine = make_engine(settings)
         for count in counts:
-            run = new_run(settings)
+            run = new_run(engine)
             sse, listen, api_cpu = asyncio.run(measure(api, settings, run, count, args.events, args.rate))
             s50, s99 = percentiles(sse)
             l50, l99 = percentiles(listen)
@@ -245,6 +224,7 @@ def main() -> None:
             print(f"{count:>11}  {s50:>7.1f}ms {s99:>7.1f}ms  {l50:>8.2f}ms {l99:>8.2f}ms"
                   f"  {s50 / l50:>8.1f}x {s99 / l99:>8.1f}x  {len(sse):>8}  {lost:>5}"
                   f"  {api_cpu / max(len(sse), 1) * 1e6:>11.0f}us", flush=True)  # fmt: skip
+        engine.dispose()
 
 
 if __name__ == "__main__":

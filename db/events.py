@@ -64,9 +64,12 @@ def events_after(
     return list(session.scalars(stmt))
 
 
-def last_event(session: Session, workflow_id: uuid.UUID, event_type: EventType | None = None) -> WorkflowEvent | None:
-    """A run's latest event (of that type)."""
-    stmt = select(WorkflowEvent).where(WorkflowEvent.workflow_id == workflow_id)
-    if event_type is not None:
-        stmt = stmt.where(WorkflowEvent.event_type == event_type.value)
-    return session.scalars(stmt.order_by(WorkflowEvent.id.desc()).limit(1)).first()
+def last_event(session: Session, workflow_id: uuid.UUID, event_type: EventType) -> WorkflowEvent | None:
+    """A run's latest event of that type."""
+    stmt = (
+        select(WorkflowEvent)
+        .where(WorkflowEvent.workflow_id == workflow_id, WorkflowEvent.event_type == event_type.value)
+        .order_by(WorkflowEvent.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()

@@ -6,23 +6,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from activities.runs import record_human_message
-from db.models import AgentMessage, Project, Workflow
-from db.session import transaction
+from db.models import AgentMessage
+from tests.support import new_run
 from workflows.types import HumanMessage, HumanMessageRequest
 
 
 def test_a_hand_sent_message_with_a_bad_id_or_parent_is_stored_once_without_failing(db: Engine):
-    with transaction(db) as session:
-        project = Project(name="P", type="library", status="active", created_by="test")
-        session.add(project)
-        session.flush()
-        workflow = Workflow(
-            project_id=project.id, name="W", workflow_type="bug_fix", status="running", priority="low",
-            requirement="Fix it.", created_by="test",
-        )  # fmt: skip
-        session.add(workflow)
-        session.flush()
-        run = str(workflow.workflow_id)
+    run = str(new_run(db, workflow_type="bug_fix"))
 
     # as `temporal workflow signal --input '{"content": ..., "message_id": "note-1", "parent_message_id": ...}'`
     for parent in ("not-a-uuid", str(uuid.uuid4())):

@@ -8,23 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from db.models import AgentMessage, Project, Workflow
+from db.models import AgentMessage
 from db.records import DecisionRecord, MessageRecord, record_decision, record_message
 from db.session import transaction
-
-
-def new_run(engine: Engine, status: str = "running") -> uuid.UUID:
-    with transaction(engine) as session:
-        project = Project(name="Talk", type="library", status="active", created_by="test")
-        session.add(project)
-        session.flush()
-        workflow = Workflow(
-            project_id=project.id, name="Talk it over", workflow_type="feature_development", status=status,
-            priority="low", requirement="Add slugify().", created_by="test",
-        )  # fmt: skip
-        session.add(workflow)
-        session.flush()
-        return workflow.workflow_id
+from tests.support import new_run
 
 
 def say(engine: Engine, run: uuid.UUID, name: str, role: str, kind: str, text: str, **fields: Any) -> uuid.UUID:

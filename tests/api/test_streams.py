@@ -27,27 +27,13 @@ from sqlalchemy.orm import Session
 from api.main import create_app
 from config import Settings
 from db.events import EventType, append_event
-from db.models import Agent, Project, Workflow, WorkflowEvent
+from db.models import Agent, Workflow, WorkflowEvent
 from db.records import set_workflow_status
 from db.session import transaction
 from tests.sse import Frame, Listener, LiveServer, aread_stream, frames, read_stream
-from tests.support import free_port
+from tests.support import free_port, new_run
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def new_run(engine: Engine, status: str = "running") -> uuid.UUID:
-    with transaction(engine) as session:
-        project = Project(name="Streams", type="library", status="active", created_by="test")
-        session.add(project)
-        session.flush()
-        workflow = Workflow(
-            project_id=project.id, name="Stream me", workflow_type="documentation", status=status, priority="low",
-            requirement="Document it.", created_by="test",
-        )  # fmt: skip
-        session.add(workflow)
-        session.flush()
-        return workflow.workflow_id
 
 
 def emit(engine: Engine, workflow_id: uuid.UUID | None, n: int = 1, **data: Any) -> list[int]:
