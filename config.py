@@ -87,6 +87,20 @@ class Settings(BaseSettings):
     # Seconds without a heartbeat after which Temporal retries a model activity elsewhere (e.g. its worker died).
     activity_heartbeat_timeout: float = 30
 
+    # Jira and Confluence mirror each run of a project that turns them on (`jira_enabled`, `confluence_enabled`);
+    # both are off unless their URL is set. Basic auth with an API token works for Cloud and Server/Data Center.
+    jira_url: str | None = None
+    jira_username: str | None = None
+    jira_api_token: SecretStr | None = None
+    confluence_url: str | None = None
+    confluence_username: str | None = None
+    confluence_api_token: SecretStr | None = None
+    # Seconds one Jira or Confluence request may take, and attempts of a sync before a run records it as failed.
+    integration_timeout: Annotated[float, Field(gt=0)] = 15
+    integration_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    # Where people reach Conclave: the links in Jira issues and Confluence pages back to a run and its artifacts.
+    public_url: str = "http://localhost:8000"
+
     @model_validator(mode="before")
     @classmethod
     def _default_database_follows_local_port(cls, data: Any) -> Any:

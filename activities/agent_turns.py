@@ -322,6 +322,11 @@ def _release(engine: Engine, agent_ids: list[uuid.UUID], workflow_id: uuid.UUID,
 # --- a decision ------------------------------------------------------------------------------------------------
 
 
+def decision_id_of(workflow_id: uuid.UUID, step: str, key: str) -> uuid.UUID:
+    """The id of the decision a step holds under `key` (the workflows use the step's name)."""
+    return derive_id(workflow_id, step, key, "decision")
+
+
 def hold_decision(
     request: DecisionRequest,
     *,
@@ -331,7 +336,7 @@ def hold_decision(
     on_token: TokenCallback | None = None,
 ) -> DecisionOutcome:
     workflow_id = uuid.UUID(request.workflow_id)
-    decision_id = derive_id(workflow_id, request.step, request.key, "decision")
+    decision_id = decision_id_of(workflow_id, request.step, request.key)
     agent_ids = [uuid.UUID(a) for a in dict.fromkeys(request.agent_ids)]
     with transaction(engine) as session:
         existing = session.get(Decision, decision_id)

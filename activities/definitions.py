@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, CancelledError
 
-from activities import agent_turns, runs
+from activities import agent_turns, integrations, runs
 from activities.agent_turns import (
     DecisionOutcome,
     DecisionRequest,
@@ -24,10 +24,12 @@ from activities.agent_turns import (
     TurnRequest,
     TurnResult,
 )
+from activities.integrations import SyncFailure, SyncRequest, SyncResult
 from activities.storage import ArtifactStore
 from agents.llm import LLMClient, get_llm
 from config import Settings
 from db.session import get_engine
+from integrations import IntegrationError, NotConfigured
 from workflows.types import (
     ApprovalOutcome,
     ApprovalRequest,
@@ -49,6 +51,17 @@ def _configuration_errors_are_final(call: Callable[[], T]) -> T:
         return call()
     except TurnConfigurationError as exc:
         raise ApplicationError(str(exc), type=CONFIGURATION_ERROR, non_retryable=True) from exc
+
+
+def _integration_errors_are_plain(call: Callable[[], T]) -> T:
+    """Jira's or Confluence's refusal as a plain failure (retried by the workflow's policy), with the safe message
+    only: the clients' own exceptions may carry the request, credentials included, and are not chained."""
+    try:
+        return _configuration_errors_are_final(call)
+    except NotConfigured as exc:
+        raise ApplicationError(str(exc), type=CONFIGURATION_ERROR, non_retryable=True) from None
+    except IntegrationError as exc:
+        raise ApplicationError(str(exc), type="IntegrationError") from None
 
 
 @contextmanager
@@ -131,10 +144,25 @@ class ConclaveActivities:
     def apply_approval(self, request: ApprovalRequest) -> ApprovalOutcome:
         return _configuration_errors_are_final(lambda: runs.apply_approval(self.engine, request))
 
+    # --- mirrors (the workflows' task queue; HTTP calls, no model) -------------------------------------------
+
+    @activity.defn(name="sync_jira")
+    def sync_jira(self, request: SyncRequest) -> SyncResult:
+        return _integration_errors_are_plain(lambda: integrations.sync_jira(self.engine, self.settings, request))
+
+    @activity.defn(name="sync_confluence")
+    def sync_confluence(self, request: SyncRequest) -> SyncResult:
+        return _integration_errors_are_plain(lambda: integrations.sync_confluence(self.engine, self.settings, request))
+
+    @activity.defn(name="record_sync_failure")
+    def record_sync_failure(self, failure: SyncFailure) -> None:
+        _configuration_errors_are_final(lambda: integrations.record_sync_failure(self.engine, failure))
+
     def model_activities(self) -> list[Callable[..., Any]]:
         return [self.run_agent_turn, self.hold_decision]
 
     def bookkeeping_activities(self) -> list[Callable[..., Any]]:
         return [
-            self.start_run, self.record_progress, self.record_status, self.record_human_message, self.apply_approval
+            self.start_run, self.record_progress, self.record_status, self.record_human_message, self.apply_approval,
+            self.sync_jira, self.sync_confluence, self.record_sync_failure,
         ]  # fmt: skip

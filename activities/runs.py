@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from activities.agent_turns import TurnConfigurationError
 from db.enums import FINISHED_WORKFLOW_STATUSES, HUMAN_ROLE, MessageType, WorkflowStatus, WorkflowType
 from db.events import EventType, append_event, lock_event_log
-from db.models import AgentMessage, Decision, Workflow
+from db.models import AgentMessage, Decision, Project, Workflow
 from db.records import MessageRecord, derive_id, human_message, record_message, set_workflow_status
 from db.session import transaction
 from db.team import missing_roles, team_agents
+from integrations import project_targets
 from workflows.templates import TEMPLATES
 from workflows.types import (
     ApprovalOutcome,
@@ -35,7 +36,7 @@ from workflows.types import (
 )
 
 
-def _locked_workflow(session: Session, workflow_id: str) -> Workflow:
+def locked_workflow(session: Session, workflow_id: str) -> Workflow:
     lock_event_log(session)  # first: the lock order of db/events.py
     workflow = session.scalars(
         select(Workflow).where(Workflow.workflow_id == uuid.UUID(workflow_id)).with_for_update()
@@ -69,15 +70,17 @@ def start_run(engine: Engine, request: StartRequest) -> Team:
     running and lay out its steps. Fails for good when a role the workflow type needs is missing."""
     template = TEMPLATES[WorkflowType(request.workflow_type)]
     with transaction(engine) as session:
-        workflow = _locked_workflow(session, request.workflow_id)
+        workflow = locked_workflow(session, request.workflow_id)
         agents = team_agents(session, workflow.project_id, workflow.assigned_agents)
         if missing := missing_roles(agents, template.required_roles):
             raise TurnConfigurationError(
                 f"{template.title} needs an agent for each of these roles, and the team has none: "
                 f"{', '.join(missing)}. Add them to the project and resume the run."
             )
+        project = session.get(Project, workflow.project_id) if workflow.project_id else None
         team = Team(
             [TeamMember(str(a.agent_id), a.name, a.role, a.max_tokens or 1024) for a in agents],
+            integrations=list(project_targets(project)) if project else [],
         )
         workflow.assigned_agents = [m.agent_id for m in team.members]
         workflow.started_at = workflow.started_at or datetime.now(UTC)
@@ -91,7 +94,7 @@ def record_progress(engine: Engine, update: ProgressUpdate) -> None:
     named step's status changed."""
     step = next(s for s in update.progress.steps if s.name == update.step)
     with transaction(engine) as session:
-        workflow = _locked_workflow(session, update.workflow_id)
+        workflow = locked_workflow(session, update.workflow_id)
         before = {s.get("name"): s.get("status") for s in workflow.steps or []}
         new_run = update.progress.run_id and update.progress.run_id != workflow.temporal_run_id
         finished = workflow.status in FINISHED_WORKFLOW_STATUSES
@@ -118,7 +121,7 @@ def record_progress(engine: Engine, update: ProgressUpdate) -> None:
 
 def record_status(engine: Engine, update: StatusUpdate) -> None:
     with transaction(engine) as session:
-        workflow = _locked_workflow(session, update.workflow_id)
+        workflow = locked_workflow(session, update.workflow_id)
         if update.progress is not None:
             _write_progress(workflow, update.progress)
         set_workflow_status(session, workflow, update.status, update.error)

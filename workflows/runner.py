@@ -18,13 +18,15 @@ from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, FailureError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError, is_cancelled_exception
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from activities.agent_turns import DecisionOutcome, DecisionRequest, TurnRequest, TurnResult
     from activities.definitions import CONFIGURATION_ERROR, ConclaveActivities
+    from activities.integrations import SyncFailure, SyncRequest
     from db.enums import MessageType, WorkflowStatus
+    from integrations import JIRA
     from workflows.templates import StepKind, StepSpec, WorkflowTemplate
     from workflows.types import (
         FINISHED_STEP,
@@ -68,6 +70,8 @@ MODEL_RETRY = RetryPolicy(
 )
 # Model calls of one turn: a draft, its self-check and one revision.
 CALLS_PER_TURN = 3
+# A Jira or Confluence sync: a few dozen requests at most, each with its own timeout (INTEGRATION_TIMEOUT).
+SYNC_TIMEOUT = timedelta(minutes=5)
 
 
 def describe(error: BaseException) -> str:
@@ -100,6 +104,7 @@ class TeamRun:
         self._signals = 0
         self._approvals: dict[str, DecisionApproval] = {}
         self._awaiting: str | None = None
+        self._mirror_failed: set[str] = set()
 
     # --- what a person and an operator see and send -----------------------------------------------------------
 
@@ -148,8 +153,10 @@ class TeamRun:
                 StartRequest(run.workflow_id, self.template.workflow_type.value, self.progress()),
             )
             self._status = WorkflowStatus.RUNNING.value
+            await self._mirror()
             await self.steps()
             await self._deliver_messages()
+            await self._mirror(final=WorkflowStatus.COMPLETED)
             await self._set_status(WorkflowStatus.COMPLETED)
             return self.progress()
         except BaseException as exc:
@@ -165,6 +172,7 @@ class TeamRun:
             error = f"{where}: {describe(exc)}"
             self._end_current(StepStatus.FAILED, error)
             await self._deliver_messages()
+            await self._mirror(final=WorkflowStatus.FAILED)
             await self._set_status(WorkflowStatus.FAILED, error)
             raise ApplicationError(error, non_retryable=True) from exc
 
@@ -267,15 +275,18 @@ class TeamRun:
         state.started_at, state.completed_at = workflow.now().isoformat(), None
         self._current = state
         await self._record_progress(state)
+        await self._mirror()
         yield state
         self._end_current(StepStatus.COMPLETED)
         await self._record_progress(state, boundary=True)
+        await self._mirror()
 
     async def _skip(self, spec: StepSpec, missing: Any) -> None:
         state = self._state(spec.name)
         state.status = StepStatus.SKIPPED.value
         state.summary = f"skipped: the team has no {missing.value}"
         await self._record_progress(state, boundary=True)
+        await self._mirror()
 
     def _end_current(self, status: StepStatus, error: str | None = None) -> None:
         state, self._current = self._current, None
@@ -374,6 +385,31 @@ class TeamRun:
         self._status = status.value
         update = StatusUpdate(self._input.workflow_id, status.value, error, self.progress())
         await self._bookkeeping(ConclaveActivities.record_status, update)
+
+    async def _mirror(self, final: WorkflowStatus | None = None) -> None:
+        """Bring the run's Jira issues up to date (and, at the end, its Confluence page). Never fails the run: after
+        the retries the failure is recorded, and that system waits for the last sync before it is tried again."""
+        for system in self._team.integrations:
+            if final is None and (system != JIRA or system in self._mirror_failed):
+                continue
+            activity = ConclaveActivities.sync_jira if system == JIRA else ConclaveActivities.sync_confluence
+            request = SyncRequest(self._input.workflow_id, final.value if final else None)
+            try:
+                await workflow.execute_activity_method(
+                    activity, request, start_to_close_timeout=SYNC_TIMEOUT,
+                    retry_policy=RetryPolicy(
+                        initial_interval=timedelta(seconds=2), maximum_interval=timedelta(seconds=60),
+                        maximum_attempts=self._input.integration_attempts,
+                        non_retryable_error_types=[CONFIGURATION_ERROR],
+                    ),
+                )  # fmt: skip
+                self._mirror_failed.discard(system)
+            except ActivityError as exc:
+                if is_cancelled_exception(exc):
+                    raise
+                self._mirror_failed.add(system)
+                failure = SyncFailure(self._input.workflow_id, system, describe(exc), final=final is not None)
+                await self._bookkeeping(ConclaveActivities.record_sync_failure, failure)
 
     async def _bookkeeping(self, activity: Any, argument: Any) -> Any:
         return await workflow.execute_activity_method(activity, argument, **BOOKKEEPING)  # type: ignore[call-overload]

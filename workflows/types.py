@@ -52,6 +52,8 @@ class RunInput:
     options: RunOptions = field(default_factory=RunOptions)
     # Seconds without a heartbeat after which a model activity is retried (its worker is presumed dead).
     heartbeat_timeout_seconds: float = 30
+    # Attempts of a Jira or Confluence sync before the run records it as failed and goes on.
+    integration_attempts: int = 5
 
 
 @dataclass
@@ -65,6 +67,8 @@ class TeamMember:
 @dataclass
 class Team:
     members: list[TeamMember]
+    # The systems the run is mirrored into (`jira`, `confluence`), as its project asks.
+    integrations: list[str] = field(default_factory=list)
 
     def first(self, role: str) -> TeamMember | None:
         return next((m for m in self.members if m.role == role), None)

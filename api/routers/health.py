@@ -1,16 +1,20 @@
+import hashlib
 import time
 from typing import Literal
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from activities.storage import ArtifactStore, StorageError
 from agents.llm.model import DEFAULT_MODEL_FILE
 from agents.llm.openai_compat import api_url
 from api.schemas.health import ComponentHealth, HealthResponse
 from config import Settings
+from db.models import Project
+from integrations import JIRA, SYSTEMS, TITLES, check_connection, missing_settings
 from migrations.revision import head_revision
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -84,6 +88,52 @@ def check_llm(settings: Settings) -> ComponentHealth:
     return ComponentHealth(status="degraded", detail="default model not prepared yet: `make up` assembles it")
 
 
+# Jira and Confluence are asked at most this often (a health probe every few seconds must not load them).
+INTEGRATION_CHECK_SECONDS = 30
+INTEGRATION_CHECK_TIMEOUT = 3
+_integration_checks: dict[tuple[str, ...], tuple[float, ComponentHealth]] = {}
+
+
+def projects_turning_on(engine: Engine, system: str) -> int:
+    """How many projects turn the system on (0 when the database cannot tell: its own entry says why)."""
+    column = Project.jira_enabled if system == JIRA else Project.confluence_enabled
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SET LOCAL statement_timeout = 2000"))
+            return conn.execute(select(func.count()).select_from(Project).where(column.is_(True))).scalar() or 0
+    except SQLAlchemyError:
+        return 0
+
+
+def check_integration(settings: Settings, system: str, projects: int) -> ComponentHealth:
+    """Jira's or Confluence's state: disabled, not configured (worse when projects turn it on), up or down."""
+    title, url = TITLES[system], getattr(settings, f"{system}_url")
+    missing = missing_settings(settings, system)
+    if missing and projects:
+        detail = f"{projects} project(s) turn {title} on, but {', '.join(missing)} not set: their syncs fail"
+        return ComponentHealth(status="degraded", detail=detail)
+    if not url:
+        return ComponentHealth(status="disabled", detail=f"{system.upper()}_URL is not set: runs are not mirrored")
+    if missing:
+        return ComponentHealth(status="degraded", detail=f"{', '.join(missing)} not set: {title} cannot be used")
+    token = getattr(settings, f"{system}_api_token").get_secret_value()
+    # The account is part of the key (its token only as a digest): changed credentials are checked afresh.
+    key = (system, url, getattr(settings, f"{system}_username"), hashlib.sha256(token.encode()).hexdigest())
+    cached = _integration_checks.get(key)
+    if cached is not None and time.monotonic() - cached[0] < INTEGRATION_CHECK_SECONDS:
+        return cached[1]
+    started = time.perf_counter()
+    problem = check_connection(settings.model_copy(update={"integration_timeout": INTEGRATION_CHECK_TIMEOUT}), system)
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    report = (
+        ComponentHealth(status="down", latency_ms=latency, detail=problem)
+        if problem
+        else ComponentHealth(status="up", latency_ms=latency, detail=f"{title} at {url}")
+    )
+    _integration_checks[key] = (time.monotonic(), report)
+    return report
+
+
 @router.get("", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
 def read_health(request: Request) -> JSONResponse:
     """Each component and its state; 503 when the database, which everything needs, is not usable."""
@@ -92,6 +142,8 @@ def read_health(request: Request) -> JSONResponse:
         "storage": check_storage(request.app.state.store),
         "llm": check_llm(request.app.state.settings),
     }
+    engine, settings = request.app.state.engine, request.app.state.settings
+    components |= {s: check_integration(settings, s, projects_turning_on(engine, s)) for s in SYSTEMS}
     runs = request.app.state.runs
     components |= runs.call(runs.health)
     overall: Literal["ok", "degraded", "down"] = "ok"

@@ -8,11 +8,14 @@ from api.deps import PagingDep, SessionDep, assign_fields, get_or_404, paginate
 from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
 from api.schemas.agents import AgentResponse
 from api.schemas.common import Page
-from api.schemas.projects import ProjectCreate, ProjectResponse, ProjectUpdate, integration_problem
+from api.schemas.projects import ProjectCreate, ProjectResponse, ProjectSaved, ProjectUpdate, integration_problem
 from api.schemas.workflows import WorkflowResponse
 from db.enums import ACTIVE_WORKFLOW_STATUSES, ProjectStatus, ProjectType, WorkflowStatus, WorkflowType
 from db.models import Agent, Project, Workflow
 from db.queries import contains_pattern
+from integrations import check_target, project_targets
+
+TARGET_CHECK_TIMEOUT = 5  # seconds Jira or Confluence may take to confirm a project's key when it is saved
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=COMMON_ERRORS)
 
@@ -20,6 +23,16 @@ router = APIRouter(prefix="/projects", tags=["projects"], responses=COMMON_ERROR
 def _check_integrations(project: Project) -> None:
     if problem := integration_problem(project):
         raise invalid(*problem)
+
+
+def _saved(request: Request, project: Project) -> ProjectSaved:
+    """The saved project, with a warning for each integration turned on that its runs could not use now."""
+    settings = request.app.state.settings.model_copy(update={"integration_timeout": TARGET_CHECK_TIMEOUT})
+    response = ProjectSaved.model_validate(project)
+    for system, key in project_targets(project).items():
+        if problem := check_target(settings, system, key):
+            response.warnings.append(problem)
+    return response
 
 
 @router.get("", response_model=Page[ProjectResponse])
@@ -40,15 +53,15 @@ def read_projects(
     return paginate(session, stmt, paging, ProjectResponse)
 
 
-@router.post("", response_model=ProjectResponse, status_code=201)
-def create_project(session: SessionDep, body: ProjectCreate) -> Project:
+@router.post("", response_model=ProjectSaved, status_code=201)
+def create_project(request: Request, session: SessionDep, body: ProjectCreate) -> ProjectSaved:
     values = body.model_dump(exclude_none=True)
     project = Project()
     assign_fields(project, values)
     _check_integrations(project)
     session.add(project)
     session.commit()
-    return project
+    return _saved(request, project)
 
 
 @router.get("/{project_id}", response_model=ProjectResponse, responses=NOT_FOUND)
@@ -56,13 +69,13 @@ def read_project(session: SessionDep, project_id: uuid.UUID) -> Project:
     return get_or_404(session, Project, project_id, "Project")
 
 
-@router.put("/{project_id}", response_model=ProjectResponse, responses=NOT_FOUND)
-def update_project(session: SessionDep, project_id: uuid.UUID, body: ProjectUpdate) -> Project:
+@router.put("/{project_id}", response_model=ProjectSaved, responses=NOT_FOUND)
+def update_project(request: Request, session: SessionDep, project_id: uuid.UUID, body: ProjectUpdate) -> ProjectSaved:
     project = get_or_404(session, Project, project_id, "Project")
     assign_fields(project, body.model_dump(exclude_unset=True))
     _check_integrations(project)
     session.commit()
-    return project
+    return _saved(request, project)
 
 
 @router.delete("/{project_id}", status_code=204, responses=NOT_FOUND)

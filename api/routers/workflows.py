@@ -17,17 +17,20 @@ from api.schemas.common import Page
 from api.schemas.workflows import (
     ArtifactResponse,
     DecisionApprovalRequest,
+    IntegrationState,
     WorkflowCreate,
+    WorkflowDetailResponse,
     WorkflowResponse,
     WorkflowTemplateResponse,
     WorkflowUpdate,
 )
 from api.temporal import TemporalRefused, TemporalUnavailable, run_control
 from db.enums import ACTIVE_WORKFLOW_STATUSES, WorkflowStatus, WorkflowType
-from db.events import lock_event_log
-from db.models import Artifact, Decision, Project, Workflow
+from db.events import EventType, lock_event_log
+from db.models import Artifact, Decision, IntegrationLink, Project, Workflow, WorkflowEvent
 from db.records import set_workflow_status
 from db.team import missing_roles, team_agents
+from integrations import CONFLUENCE, JIRA
 from workflows.templates import TEMPLATES, StepKind
 from workflows.types import ApprovalOptions, DecisionApproval, RunInput, RunOptions
 
@@ -47,6 +50,7 @@ def _run_input(settings: Any, workflow: Workflow) -> RunInput:
         workflow_id=str(workflow.workflow_id),
         options=RunOptions(approval=approval, **options),
         heartbeat_timeout_seconds=settings.activity_heartbeat_timeout,
+        integration_attempts=settings.integration_max_attempts,
     )
 
 
@@ -129,9 +133,37 @@ def create_workflow(request: Request, session: SessionDep, body: WorkflowCreate)
     return workflow
 
 
-@router.get("/{workflow_id}", response_model=WorkflowResponse, responses=NOT_FOUND)
-def read_workflow(session: SessionDep, workflow_id: uuid.UUID) -> Workflow:
-    return get_or_404(session, Workflow, workflow_id, "Workflow")
+@router.get("/{workflow_id}", response_model=WorkflowDetailResponse, responses=NOT_FOUND)
+def read_workflow(session: SessionDep, workflow_id: uuid.UUID) -> WorkflowDetailResponse:
+    """The run, with its Jira epic and Confluence page and how their last sync went."""
+    workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
+    detail = WorkflowDetailResponse.model_validate(workflow)
+    mirrors = {JIRA: "epic", CONFLUENCE: "page"}
+    for system, kind in mirrors.items():
+        link = session.scalars(
+            select(IntegrationLink).where(
+                IntegrationLink.workflow_id == workflow_id, IntegrationLink.system == system,
+                IntegrationLink.kind == kind, IntegrationLink.ref == "",
+            )
+        ).one_or_none()  # fmt: skip
+        last = session.scalars(
+            select(WorkflowEvent)
+            .where(WorkflowEvent.workflow_id == workflow_id, WorkflowEvent.event_type == EventType.INTEGRATION_SYNCED)
+            .where(WorkflowEvent.data["system"].astext == system)
+            .order_by(WorkflowEvent.id.desc())
+            .limit(1)
+        ).one_or_none()
+        if link is None and last is None:
+            continue
+        state = IntegrationState(
+            key=link.external_key if link else None,
+            url=link.url if link else None,
+            last_sync=last.data.get("status") if last else None,
+            error=last.data.get("error") if last else None,
+            synced_at=last.created_at if last else None,
+        )
+        setattr(detail, system, state)
+    return detail
 
 
 @router.put("/{workflow_id}", response_model=WorkflowResponse, responses=NOT_FOUND)

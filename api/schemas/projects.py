@@ -75,3 +75,13 @@ class ProjectResponse(OutputModel):
     updated_at: datetime | None
     # Read from the model's `meta` attribute (SQLAlchemy reserves `metadata`).
     metadata: dict[str, Any] | None = Field(validation_alias=AliasChoices("meta", "metadata"))
+
+
+class ProjectSaved(ProjectResponse):
+    """A project as created or updated, with what stands in the way of the integrations it turns on."""
+
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="For each integration turned on that runs could not use now: not configured, not reachable, "
+        "or no such Jira project or Confluence space. The project is saved all the same.",
+    )

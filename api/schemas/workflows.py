@@ -93,6 +93,23 @@ class WorkflowResponse(OutputModel):
     updated_at: datetime | None
 
 
+class IntegrationState(OutputModel):
+    """Where a run is mirrored in Jira or Confluence, and how its last sync went."""
+
+    key: str | None = Field(None, description="The Jira epic's key, or the Confluence page's id.")
+    url: str | None = None
+    last_sync: Literal["ok", "failed"] | None = None
+    error: str | None = Field(None, description="Why the last sync failed.")
+    synced_at: datetime | None = None
+
+
+class WorkflowDetailResponse(WorkflowResponse):
+    """One run, with its Jira epic and Confluence page (present once the first sync created them)."""
+
+    jira: IntegrationState | None = None
+    confluence: IntegrationState | None = None
+
+
 class StepTemplateResponse(OutputModel):
     name: str
     title: str

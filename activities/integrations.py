@@ -1,0 +1,298 @@
+"""A run's mirrors: its Jira issues and its Confluence page, brought up to the run's state in PostgreSQL.
+
+Each sync reconciles: it reads the run as it is now and creates or changes in Jira or Confluence only what is not
+there yet (integrations/__init__.py says how nothing is created twice). So the workflow may call it as often as it
+likes: at the start, after every step, at the end, and again after a resume.
+
+- Jira (`sync_jira`): an epic for the run; a story per step, linked to the epic, moved to in progress when the step
+  starts and to done when it finishes; each decision as a comment on its step's story (variants, votes, reasons,
+  justification); each message a person sent as a comment on the epic; the epic done when the run completes.
+- Confluence (`sync_confluence`): the page "Workflow: <name>" with the overview, requirement, steps and outcomes,
+  decisions with votes and justification, artifacts (links to Conclave), the agents' messages and the Jira epic.
+
+A sync that changed something, or the last one of a run, appends `integration_synced`. A failure (after the
+workflow's retries) is recorded by `record_sync_failure`: `error_occurred` and `integration_synced` with status
+`failed`, and an entry in the run's `errors`; the run goes on.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from activities.agent_turns import TurnConfigurationError, decision_id_of
+from activities.runs import locked_workflow
+from config import Settings
+from db.enums import HUMAN_ROLE, MessageType, WorkflowStatus
+from db.events import EventType, append_event
+from db.models import Agent, AgentMessage, Artifact, Decision, Project, Workflow
+from db.session import transaction
+from integrations import CONFLUENCE, JIRA, TITLES, project_targets
+from integrations import confluence as confluence_api
+from integrations import jira as jira_api
+from integrations.jira import DONE, EPIC, IN_PROGRESS, STORY, JiraMirror, plain
+from integrations.links import Links
+from integrations.page import (
+    MAX_MESSAGES,
+    ArtifactReport,
+    DecisionReport,
+    MessageReport,
+    RunReport,
+    StepReport,
+    VoteReport,
+    render,
+)
+from workflows.types import StepStatus
+
+STEP_CATEGORY = {
+    StepStatus.RUNNING: IN_PROGRESS,
+    StepStatus.WAITING_FOR_APPROVAL: IN_PROGRESS,
+    StepStatus.COMPLETED: DONE,
+    StepStatus.SKIPPED: DONE,
+}
+
+
+@dataclass
+class SyncRequest:
+    workflow_id: str
+    # The status the run is about to record (its last sync); None while it runs.
+    final_status: str | None = None
+
+
+@dataclass
+class SyncResult:
+    system: str
+    status: str  # "synced", or "off" when the project no longer mirrors into the system
+    created: int = 0
+    changed: int = 0
+    url: str | None = None
+
+
+@dataclass
+class SyncFailure:
+    workflow_id: str
+    system: str
+    error: str
+    final: bool = False  # the run's last sync (recorded even when the first failure said the same)
+
+
+def run_url(settings: Settings, workflow_id: uuid.UUID | str) -> str:
+    """The run's page in Conclave (the links from Jira and Confluence back to it)."""
+    return f"{settings.public_url.rstrip('/')}/workflows/{workflow_id}"
+
+
+def artifact_url(settings: Settings, workflow_id: uuid.UUID, artifact_id: uuid.UUID) -> str:
+    return f"{settings.public_url.rstrip('/')}/api/workflows/{workflow_id}/artifacts/{artifact_id}"
+
+
+def _run(session: Session, workflow_id: str) -> tuple[Workflow, Project | None]:
+    workflow = session.get(Workflow, uuid.UUID(workflow_id))
+    if workflow is None:
+        raise TurnConfigurationError(f"workflow {workflow_id} does not exist (deleted while it ran?)")
+    project = session.get(Project, workflow.project_id) if workflow.project_id else None
+    return workflow, project
+
+
+def _synced(engine: Engine, workflow_id: uuid.UUID, result: SyncResult, final: bool) -> SyncResult:
+    if result.created or result.changed or final:
+        with transaction(engine) as session:
+            append_event(
+                session, workflow_id, EventType.INTEGRATION_SYNCED,
+                {"system": result.system, "status": "ok", "created": result.created, "changed": result.changed,
+                 "url": result.url},
+            )  # fmt: skip
+    return result
+
+
+# --- Jira ---------------------------------------------------------------------------------------------------
+
+
+def sync_jira(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
+    with transaction(engine) as session:
+        workflow, project = _run(session, request.workflow_id)
+        if project is None or not (project_key := project_targets(project).get(JIRA)):
+            return SyncResult(JIRA, "off")
+        decisions = session.scalars(
+            select(Decision).where(Decision.workflow_id == workflow.workflow_id).order_by(Decision.created_at)
+        ).all()
+        messages = session.scalars(
+            select(AgentMessage)
+            .where(AgentMessage.workflow_id == workflow.workflow_id, AgentMessage.message_type == MessageType.HUMAN)
+            .where(AgentMessage.agent_role == HUMAN_ROLE)
+            .order_by(AgentMessage.created_at, AgentMessage.message_id)
+        ).all()
+        session.expunge_all()
+    mirror = JiraMirror(jira_api.connect(settings), project_key, Links(engine, workflow.workflow_id, JIRA))
+    epic = mirror.ensure_issue("", EPIC, workflow.name, _epic_description(settings, workflow))
+    decision_steps: dict[str, str] = {}
+    for step in workflow.steps or []:
+        story = mirror.ensure_issue(
+            step["name"], STORY, f"{workflow.name}: {step['title']}",
+            f"Step {step['title']!r} of the Conclave run {workflow.name}.\n\n{run_url(settings, workflow.workflow_id)}",
+            epic=epic.key, step=step["name"],
+        )  # fmt: skip
+        # Known from the moment it is recorded, before the step's end writes it into the step's state.
+        decision_steps[str(decision_id_of(workflow.workflow_id, step["name"], step["name"]))] = story.key
+        if category := STEP_CATEGORY.get(step.get("status")):
+            mirror.move("story", step["name"], story.key, category)
+    for decision in decisions:
+        target = decision_steps.get(str(decision.decision_id), epic.key)
+        mirror.ensure_comment(
+            target, str(decision.decision_id), _decision_comment(decision), decision_id=decision.decision_id
+        )
+    for message in messages:
+        body = f"{message.agent_name} wrote to the team:\n{plain(message.content)}"
+        mirror.ensure_comment(epic.key, str(message.message_id), body)
+    status = request.final_status or workflow.status
+    if status == WorkflowStatus.COMPLETED:
+        mirror.move("epic", "", epic.key, DONE)
+    elif status in (WorkflowStatus.RUNNING, WorkflowStatus.PAUSED):
+        mirror.move("epic", "", epic.key, IN_PROGRESS)
+    result = SyncResult(JIRA, "synced", mirror.created, mirror.commented + mirror.moved, epic.url)
+    return _synced(engine, workflow.workflow_id, result, request.final_status is not None)
+
+
+def _epic_description(settings: Settings, workflow: Workflow) -> str:
+    parts = [f"Conclave run ({workflow.workflow_type.replace('_', ' ')}, {workflow.priority} priority)."]
+    if workflow.description:
+        parts.append(plain(workflow.description))
+    parts += ["Requirement:", plain(workflow.requirement), run_url(settings, workflow.workflow_id)]
+    return "\n\n".join(parts)
+
+
+def _decision_comment(decision: Decision) -> str:
+    titles = {v.get("id"): v.get("title", "") for v in decision.variants}
+    lines = [
+        f"Decision: {decision.problem}",
+        f"Chosen: {decision.chosen_variant_id} - {titles.get(decision.chosen_variant_id, '')}",
+        "",
+    ]
+    lines += [
+        f"{v.get('id')}: {v.get('title', '')}" + (f" - {v['description']}" if v.get("description") else "")
+        for v in decision.variants
+    ]
+    lines += ["", "Votes:"]
+    lines += [
+        f"{v.get('agent_name')} ({v.get('agent_role')}): {v.get('variant_id')} - {v.get('reason', '')}"
+        for v in decision.votes or []
+    ]
+    lines += ["", "Justification:", decision.justification or "-"]
+    return plain("\n".join(lines))
+
+
+# --- Confluence ---------------------------------------------------------------------------------------------
+
+
+def sync_confluence(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
+    with transaction(engine) as session:
+        workflow, project = _run(session, request.workflow_id)
+        if project is None or not (space_key := project_targets(project).get(CONFLUENCE)):
+            return SyncResult(CONFLUENCE, "off")
+        report = _report(session, settings, workflow, project, request.final_status)
+    jira_links = Links(engine, workflow.workflow_id, JIRA)
+    if (epic := jira_links.get("epic")) is not None:
+        report.jira_epic_key, report.jira_epic_url = epic.key, epic.url
+    for step, name in zip(report.steps, [s["name"] for s in workflow.steps or []], strict=False):
+        if (story := jira_links.get("story", name)) is not None:
+            step.jira_key, step.jira_url = story.key, story.url
+    mirror = confluence_api.ConfluenceMirror(
+        confluence_api.connect(settings), space_key, Links(engine, workflow.workflow_id, CONFLUENCE)
+    )
+    page = mirror.publish(confluence_api.page_title(workflow.name), render(report))
+    result = SyncResult(CONFLUENCE, "synced", mirror.created, mirror.updated, page.url)
+    return _synced(engine, workflow.workflow_id, result, request.final_status is not None)
+
+
+def _report(
+    session: Session, settings: Settings, workflow: Workflow, project: Project, final_status: str | None
+) -> RunReport:
+    wid = workflow.workflow_id
+    agents = dict(session.execute(select(Agent.agent_id, Agent.name)).all())
+    decisions = session.scalars(select(Decision).where(Decision.workflow_id == wid).order_by(Decision.created_at)).all()
+    artifacts = session.scalars(select(Artifact).where(Artifact.workflow_id == wid).order_by(Artifact.created_at)).all()
+    total = session.scalar(select(func.count()).select_from(AgentMessage).where(AgentMessage.workflow_id == wid)) or 0
+    latest = session.scalars(
+        select(AgentMessage)
+        .where(AgentMessage.workflow_id == wid)
+        .order_by(AgentMessage.created_at.desc(), AgentMessage.message_id.desc())
+        .limit(MAX_MESSAGES)
+    ).all()
+    metrics = workflow.metrics or {}
+    return RunReport(
+        workflow_id=str(wid), name=workflow.name, workflow_type=workflow.workflow_type,
+        status=final_status or workflow.status, priority=workflow.priority, project=project.name,
+        requirement=workflow.requirement, description=workflow.description, created_by=workflow.created_by,
+        started_at=_when(workflow.started_at), completed_at=_when(workflow.completed_at) or (
+            _when(datetime.now(UTC)) if final_status else None),
+        tokens=int(metrics.get("prompt_tokens") or 0) + int(metrics.get("completion_tokens") or 0),
+        conclave_url=run_url(settings, wid),
+        steps=[
+            StepReport(
+                title=s["title"], status=s.get("status", ""), agent=s.get("agent"), summary=s.get("summary", ""),
+                error=s.get("error"), artifacts=list(s.get("artifacts") or []),
+            )
+            for s in workflow.steps or []
+        ],
+        decisions=[_decision_report(d) for d in decisions],
+        artifacts=[
+            ArtifactReport(
+                path=a.path, url=artifact_url(settings, wid, a.id), size_bytes=a.size_bytes, sha256=a.sha256,
+                agent=agents.get(a.created_by_agent_id) if a.created_by_agent_id else None,
+            )
+            for a in artifacts
+        ],
+        messages=[
+            MessageReport(m.agent_name, m.agent_role, m.message_type, _when(m.created_at) or "", m.content)
+            for m in reversed(latest)
+        ],
+        total_messages=total,
+        errors=[str(e.get("error")) for e in workflow.errors or [] if e.get("error")],
+    )  # fmt: skip
+
+
+def _decision_report(d: Decision) -> DecisionReport:
+    titles = {v.get("id"): v.get("title", "") for v in d.variants}
+    return DecisionReport(
+        problem=d.problem,
+        chosen=f"{d.chosen_variant_id} - {titles.get(d.chosen_variant_id, '')}",
+        variants=[(str(v.get("id")), str(v.get("title", "")), str(v.get("description") or "")) for v in d.variants],
+        votes=[
+            VoteReport(
+                f"{v.get('agent_name')} ({v.get('agent_role')})", str(v.get("variant_id")), str(v.get("reason", ""))
+            )
+            for v in d.votes or []
+        ],
+        justification=d.justification or "",
+    )
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else None
+
+
+# --- failures -----------------------------------------------------------------------------------------------
+
+
+def record_sync_failure(engine: Engine, failure: SyncFailure) -> None:
+    """A sync that failed after its retries: recorded once (a retried activity finds its own entry)."""
+    error = f"{TITLES[failure.system]} sync failed: {failure.error}"
+    with transaction(engine) as session:
+        workflow = locked_workflow(session, failure.workflow_id)
+        errors = workflow.errors or []
+        if errors and (errors[-1].get("error"), errors[-1].get("final")) == (error, failure.final):
+            return  # this activity, retried
+        entry = {
+            "error": error,
+            "source": failure.system,
+            "final": failure.final,
+            "status": workflow.status,
+            "at": datetime.now(UTC).isoformat(),
+        }
+        workflow.errors = [*errors, entry]
+        append_event(session, workflow.workflow_id, EventType.ERROR_OCCURRED, entry)
+        append_event(
+            session, workflow.workflow_id, EventType.INTEGRATION_SYNCED,
+            {"system": failure.system, "status": "failed", "error": failure.error},
+        )  # fmt: skip
