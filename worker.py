@@ -1,9 +1,10 @@
 """The Temporal worker: runs every workflow type and activity of Conclave. Start it with `python worker.py`.
 
-One process polls two task queues (DESIGN.md, "The model inside activities"):
+One process polls three task queues (DESIGN.md, "The model inside activities"):
 - TEMPORAL_TASK_QUEUE (default `conclave`): the workflows and the small database activities;
 - `<that queue>-llm`: the model activities, at most LLM_CONCURRENCY at once (one per loaded model), so a long
-  generation never holds up the bookkeeping of other runs.
+  generation never holds up the bookkeeping of other runs;
+- `<that queue>-integrations`: the Jira and Confluence syncs, a few at once, so a slow server holds up nothing else.
 Run more processes, on any hosts, to scale out: Temporal spreads the work over every worker polling the queues.
 SIGTERM/SIGINT stop polling and let running activities finish for a few seconds; what is cut off is retried by
 another worker (or this one, restarted).
@@ -29,10 +30,11 @@ from workflows.code_review import CodeReview
 from workflows.documentation import Documentation
 from workflows.feature_development import FeatureDevelopment
 from workflows.refactoring import Refactoring
-from workflows.types import llm_task_queue
+from workflows.types import integrations_task_queue, llm_task_queue
 
 WORKFLOWS = [FeatureDevelopment, BugFix, CodeReview, Refactoring, Documentation]
 BOOKKEEPING_CONCURRENCY = 8
+INTEGRATION_CONCURRENCY = 4
 SHUTDOWN_GRACE = timedelta(seconds=10)
 HEARTBEAT_THROTTLE = timedelta(seconds=1)
 
@@ -42,7 +44,7 @@ log = logging.getLogger("conclave.worker")
 def build_workers(
     client: Client, settings: Settings, llm: LLMClient | None = None, store: ArtifactStore | None = None
 ) -> list[Worker]:
-    """The two workers of one process (tests pass their own model and store)."""
+    """The three workers of one process (tests pass their own model and store)."""
     activities = ConclaveActivities(settings, llm=llm, store=store)
     queue = settings.temporal_task_queue
     return [
@@ -53,6 +55,14 @@ def build_workers(
             activities=activities.bookkeeping_activities(),
             activity_executor=ThreadPoolExecutor(BOOKKEEPING_CONCURRENCY, thread_name_prefix="bookkeeping"),
             max_concurrent_activities=BOOKKEEPING_CONCURRENCY,
+            graceful_shutdown_timeout=SHUTDOWN_GRACE,
+        ),
+        Worker(
+            client,
+            task_queue=integrations_task_queue(queue),
+            activities=activities.integration_activities(),
+            activity_executor=ThreadPoolExecutor(INTEGRATION_CONCURRENCY, thread_name_prefix="integrations"),
+            max_concurrent_activities=INTEGRATION_CONCURRENCY,
             graceful_shutdown_timeout=SHUTDOWN_GRACE,
         ),
         Worker(
@@ -86,8 +96,9 @@ async def serve(settings: Settings) -> None:
         for worker in build_workers(client, settings):
             await stack.enter_async_context(worker)
         log.info(
-            "polling %s and %s on %s (namespace %s); model backend %s, %d model activities at once",
-            settings.temporal_task_queue, llm_task_queue(settings.temporal_task_queue), settings.temporal_address,
+            "polling %s, %s and %s on %s (namespace %s); model backend %s, %d model activities at once",
+            settings.temporal_task_queue, llm_task_queue(settings.temporal_task_queue),
+            integrations_task_queue(settings.temporal_task_queue), settings.temporal_address,
             settings.temporal_namespace, settings.effective_llm_backend, settings.llm_concurrency,
         )  # fmt: skip
         await stop.wait()

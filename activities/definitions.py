@@ -144,7 +144,7 @@ class ConclaveActivities:
     def apply_approval(self, request: ApprovalRequest) -> ApprovalOutcome:
         return _configuration_errors_are_final(lambda: runs.apply_approval(self.engine, request))
 
-    # --- mirrors (the workflows' task queue; HTTP calls, no model) -------------------------------------------
+    # --- mirrors (the `<queue>-integrations` task queue; HTTP calls) -------------------------------------------
 
     @activity.defn(name="sync_jira")
     def sync_jira(self, request: SyncRequest) -> SyncResult:
@@ -164,5 +164,8 @@ class ConclaveActivities:
     def bookkeeping_activities(self) -> list[Callable[..., Any]]:
         return [
             self.start_run, self.record_progress, self.record_status, self.record_human_message, self.apply_approval,
-            self.sync_jira, self.sync_confluence, self.record_sync_failure,
+            self.record_sync_failure,
         ]  # fmt: skip
+
+    def integration_activities(self) -> list[Callable[..., Any]]:
+        return [self.sync_jira, self.sync_confluence]

@@ -16,6 +16,8 @@ workflow's retries) is recorded by `record_sync_failure`: `error_occurred` and `
 """
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,7 +31,7 @@ from db.enums import HUMAN_ROLE, MessageType, WorkflowStatus
 from db.events import EventType, append_event
 from db.models import Agent, AgentMessage, Artifact, Decision, Project, Workflow
 from db.session import transaction
-from integrations import CONFLUENCE, JIRA, TITLES, project_targets
+from integrations import CONFLUENCE, JIRA, TITLES, IntegrationError, project_targets
 from integrations import confluence as confluence_api
 from integrations import jira as jira_api
 from integrations.jira import DONE, EPIC, IN_PROGRESS, STORY, JiraMirror, plain
@@ -46,6 +48,7 @@ from integrations.page import (
 )
 from workflows.types import StepStatus
 
+SYNC_LOCK_CLASS = 0x73796E63  # first key of the per-run sync locks ("sync")
 STEP_CATEGORY = {
     StepStatus.RUNNING: IN_PROGRESS,
     StepStatus.WAITING_FOR_APPROVAL: IN_PROGRESS,
@@ -57,8 +60,10 @@ STEP_CATEGORY = {
 @dataclass
 class SyncRequest:
     workflow_id: str
-    # The status the run is about to record (its last sync); None while it runs.
+    # The status the run is about to record (its last sync) and when it ended (the workflow's clock); None while
+    # it runs.
     final_status: str | None = None
+    finished_at: str | None = None
 
 
 @dataclass
@@ -87,6 +92,21 @@ def artifact_url(settings: Settings, workflow_id: uuid.UUID, artifact_id: uuid.U
     return f"{settings.public_url.rstrip('/')}/api/workflows/{workflow_id}/artifacts/{artifact_id}"
 
 
+@contextmanager
+def one_sync_at_a_time(engine: Engine, workflow_id: uuid.UUID, system: str) -> Iterator[None]:
+    """Hold the run's sync lock for this system. An attempt Temporal has given up on (its time ran out) may still be
+    running in its thread; the next attempt fails, to be retried, rather than race it into creating things twice.
+    The lock lives on a connection of its own (autocommit: no transaction stays open) and goes with it."""
+    key = func.hashtext(f"{workflow_id}|{system}")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if not connection.execute(select(func.pg_try_advisory_lock(SYNC_LOCK_CLASS, key))).scalar():
+            raise IntegrationError(f"another {TITLES[system]} sync of this run is still under way")
+        try:
+            yield
+        finally:
+            connection.execute(select(func.pg_advisory_unlock(SYNC_LOCK_CLASS, key)))
+
+
 def _run(session: Session, workflow_id: str) -> tuple[Workflow, Project | None]:
     workflow = session.get(Workflow, uuid.UUID(workflow_id))
     if workflow is None:
@@ -112,8 +132,16 @@ def _synced(engine: Engine, workflow_id: uuid.UUID, result: SyncResult, final: b
 def sync_jira(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
     with transaction(engine) as session:
         workflow, project = _run(session, request.workflow_id)
-        if project is None or not (project_key := project_targets(project).get(JIRA)):
-            return SyncResult(JIRA, "off")
+        project_key = project_targets(project).get(JIRA) if project else None
+    if not project_key:
+        return SyncResult(JIRA, "off")  # turned off since the run started
+    with one_sync_at_a_time(engine, workflow.workflow_id, JIRA):
+        return _sync_jira(engine, settings, request, project_key)
+
+
+def _sync_jira(engine: Engine, settings: Settings, request: SyncRequest, project_key: str) -> SyncResult:
+    with transaction(engine) as session:
+        workflow, _ = _run(session, request.workflow_id)
         decisions = session.scalars(
             select(Decision).where(Decision.workflow_id == workflow.workflow_id).order_by(Decision.created_at)
         ).all()
@@ -130,7 +158,8 @@ def sync_jira(engine: Engine, settings: Settings, request: SyncRequest) -> SyncR
     for step in workflow.steps or []:
         story = mirror.ensure_issue(
             step["name"], STORY, f"{workflow.name}: {step['title']}",
-            f"Step {step['title']!r} of the Conclave run {workflow.name}.\n\n{run_url(settings, workflow.workflow_id)}",
+            plain(f"Step {step['title']!r} of the Conclave run {workflow.name}.")
+            + f"\n\n{run_url(settings, workflow.workflow_id)}",
             epic=epic.key, step=step["name"],
         )  # fmt: skip
         # Known from the moment it is recorded, before the step's end writes it into the step's state.
@@ -143,7 +172,7 @@ def sync_jira(engine: Engine, settings: Settings, request: SyncRequest) -> SyncR
             target, str(decision.decision_id), _decision_comment(decision), decision_id=decision.decision_id
         )
     for message in messages:
-        body = f"{message.agent_name} wrote to the team:\n{plain(message.content)}"
+        body = plain(f"{message.agent_name} wrote to the team:\n\n{message.content}")
         mirror.ensure_comment(epic.key, str(message.message_id), body)
     status = request.final_status or workflow.status
     if status == WorkflowStatus.COMPLETED:
@@ -188,9 +217,18 @@ def _decision_comment(decision: Decision) -> str:
 def sync_confluence(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
     with transaction(engine) as session:
         workflow, project = _run(session, request.workflow_id)
-        if project is None or not (space_key := project_targets(project).get(CONFLUENCE)):
-            return SyncResult(CONFLUENCE, "off")
-        report = _report(session, settings, workflow, project, request.final_status)
+        space_key = project_targets(project).get(CONFLUENCE) if project else None
+    if not project or not space_key:
+        return SyncResult(CONFLUENCE, "off")  # turned off since the run started
+    with one_sync_at_a_time(engine, workflow.workflow_id, CONFLUENCE):
+        return _sync_confluence(engine, settings, request, space_key)
+
+
+def _sync_confluence(engine: Engine, settings: Settings, request: SyncRequest, space_key: str) -> SyncResult:
+    with transaction(engine) as session:
+        workflow, project = _run(session, request.workflow_id)
+        assert project is not None
+        report = _report(session, settings, workflow, project, request)
     jira_links = Links(engine, workflow.workflow_id, JIRA)
     if (epic := jira_links.get("epic")) is not None:
         report.jira_epic_key, report.jira_epic_url = epic.key, epic.url
@@ -206,7 +244,7 @@ def sync_confluence(engine: Engine, settings: Settings, request: SyncRequest) ->
 
 
 def _report(
-    session: Session, settings: Settings, workflow: Workflow, project: Project, final_status: str | None
+    session: Session, settings: Settings, workflow: Workflow, project: Project, request: SyncRequest
 ) -> RunReport:
     wid = workflow.workflow_id
     agents = dict(session.execute(select(Agent.agent_id, Agent.name)).all())
@@ -222,10 +260,10 @@ def _report(
     metrics = workflow.metrics or {}
     return RunReport(
         workflow_id=str(wid), name=workflow.name, workflow_type=workflow.workflow_type,
-        status=final_status or workflow.status, priority=workflow.priority, project=project.name,
+        status=request.final_status or workflow.status, priority=workflow.priority, project=project.name,
         requirement=workflow.requirement, description=workflow.description, created_by=workflow.created_by,
         started_at=_when(workflow.started_at), completed_at=_when(workflow.completed_at) or (
-            _when(datetime.now(UTC)) if final_status else None),
+            _when(datetime.fromisoformat(request.finished_at)) if request.finished_at else None),
         tokens=int(metrics.get("prompt_tokens") or 0) + int(metrics.get("completion_tokens") or 0),
         conclave_url=run_url(settings, wid),
         steps=[

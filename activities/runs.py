@@ -124,7 +124,8 @@ def record_status(engine: Engine, update: StatusUpdate) -> None:
         workflow = locked_workflow(session, update.workflow_id)
         if update.progress is not None:
             _write_progress(workflow, update.progress)
-        set_workflow_status(session, workflow, update.status, update.error)
+        at = datetime.fromisoformat(update.at) if update.at else None
+        set_workflow_status(session, workflow, update.status, update.error, at)
 
 
 def record_human_message(engine: Engine, request: HumanMessageRequest) -> str:

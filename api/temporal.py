@@ -35,7 +35,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.schemas.health import ComponentHealth
 from config import Settings
-from workflows.types import RunInput, llm_task_queue
+from workflows.types import RunInput, integrations_task_queue, llm_task_queue
 
 PROJECT_ATTRIBUTE = SearchAttributeKey.for_keyword("ConclaveProject")
 TYPE_ATTRIBUTE = SearchAttributeKey.for_keyword("ConclaveWorkflowType")
@@ -236,6 +236,7 @@ class RunControl:
         queues = [
             (self.task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
             (llm_task_queue(self.task_queue), TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+            (integrations_task_queue(self.task_queue), TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
         ]
         idle = []
         for name, kind in queues:

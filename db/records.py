@@ -205,13 +205,15 @@ def set_agent_status(
     return True
 
 
-def set_workflow_status(session: Session, workflow: Workflow, status: str, error: str | None = None) -> bool:
+def set_workflow_status(
+    session: Session, workflow: Workflow, status: str, error: str | None = None, at: datetime | None = None
+) -> bool:
     """Set a run's status (with `completed_at` for a finished run); emits `workflow_status_changed` when it changed,
     and records the error (`errors` list, `error_occurred`) once per attempt, however often it is reported."""
     previous = workflow.status
     workflow.status = status
     if status in FINISHED_WORKFLOW_STATUSES:
-        workflow.completed_at = workflow.completed_at if previous == status else datetime.now(UTC)
+        workflow.completed_at = workflow.completed_at if previous == status else (at or datetime.now(UTC))
     else:
         workflow.completed_at = None
     repeated = previous == status and workflow.errors and workflow.errors[-1].get("error") == error

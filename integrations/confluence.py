@@ -6,6 +6,7 @@ the title: a page there that names this run's id is this run's page (an attempt 
 of another run with the same name makes this run's title end with its short id instead.
 """
 
+import hashlib
 import logging
 from typing import Any
 
@@ -27,12 +28,22 @@ def page_title(name: str) -> str:
     return title if len(title) <= PAGE_TITLE_CHARS else title[: PAGE_TITLE_CHARS - 1] + "…"
 
 
-def describe_error(exc: Exception, url: str, what: str) -> str:
-    """A message safe to store and show: the status and Confluence's own message, never the request."""
+def _response(exc: Exception) -> Any:
+    """The HTTP response behind a client error, if any (atlassian's ApiError wraps requests' HTTPError)."""
     response = getattr(exc, "response", None)
     reason = getattr(exc, "reason", None)
     if response is None and isinstance(reason, HTTPError):
-        response = reason.response  # atlassian's ApiError wraps the HTTPError
+        response = reason.response
+    return response
+
+
+def _status(exc: Exception) -> int | None:
+    return getattr(_response(exc), "status_code", None)
+
+
+def describe_error(exc: Exception, url: str, what: str) -> str:
+    """A message safe to store and show: the status and Confluence's own message, never the request."""
+    response = _response(exc)
     if response is not None and getattr(response, "status_code", None):
         status = response.status_code
         if status in (401, 403):
@@ -85,31 +96,54 @@ class ConfluenceMirror:
         return results[0] if results else None
 
     def publish(self, title: str, body: str) -> Link:
-        """Create the run's page or write `body` as its next version (none when the body is unchanged)."""
-        run = str(self.links.workflow_id)
+        """Create the run's page or write `body` as its next version. Nothing is written when `body` is what was
+        written last (kept as a digest: Confluence normalises what it stores, so its copy cannot be compared)."""
+        digest = hashlib.sha256(body.encode()).hexdigest()
         link = self.links.get("page")
-        if link is None:
-            page = self.find(title)
-            if page is not None and run not in page.get("body", {}).get("storage", {}).get("value", ""):
-                title = f"{title[: PAGE_TITLE_CHARS - 11]} ({run[:8]})"  # another run's page has the name
-                page = self.find(title)
-            if page is None:
-                page = self.call(
-                    f"create the page {title!r}", self.client.create_page, self.space_key, title, body,
-                    representation="storage",
-                )  # fmt: skip
-                self.created += 1
-                log.info("created page %s for run %s", page["id"], run)
-            link = self.links.save("page", "", str(page["id"]), self.page_url(page))
-        current = self.call("read the page", self.client.get_page_by_id, link.key, expand="body.storage,version")
-        stored = current.get("body", {}).get("storage", {}).get("value", "")
-        if stored.strip() != body.strip():
+        written = self.links.get("page_body")
+        if link is not None and written is not None and written.key == digest:
+            return link
+        current = self.page(link.key) if link is not None else None
+        if link is None or current is None:  # never created, or deleted in Confluence since: created (again)
+            link, current = self.create(title, body)
+        if current.get("body", {}).get("storage", {}).get("value", "").strip() != body.strip():
             self.call(
                 "update the page", self.client.update_page, link.key, current["title"], body,
                 representation="storage", always_update=True,
             )  # fmt: skip
             self.updated += 1
+        self.links.save("page_body", "", digest)
         return link
+
+    def page(self, page_id: str) -> dict[str, Any] | None:
+        """The recorded page, or None when it was deleted in Confluence (its link is forgotten then)."""
+        try:
+            return self.client.get_page_by_id(page_id, expand="body.storage,version")  # type: ignore[no-any-return]
+        except Exception as exc:
+            if _status(exc) != 404:
+                raise IntegrationError(describe_error(exc, self.url, "read the page")) from None
+        log.info("page %s of run %s is gone from Confluence: creating it again", page_id, self.links.workflow_id)
+        self.links.forget("page")
+        self.links.forget("page_body")
+        return None
+
+    def create(self, title: str, body: str) -> tuple[Link, dict[str, Any]]:
+        """The run's page: the one of this title that names the run (an attempt died before recording it), else a
+        new one; under the run's short id when another run's page has the title."""
+        run = str(self.links.workflow_id)
+        page = self.find(title)
+        if page is not None and run not in page.get("body", {}).get("storage", {}).get("value", ""):
+            title = f"{title[: PAGE_TITLE_CHARS - 11]} ({run[:8]})"
+            page = self.find(title)
+        if page is None:
+            page = self.call(
+                f"create the page {title!r}", self.client.create_page, self.space_key, title, body,
+                representation="storage",
+            )  # fmt: skip
+            page.setdefault("body", {"storage": {"value": body}})
+            self.created += 1
+            log.info("created page %s for run %s", page["id"], run)
+        return self.links.save("page", "", str(page["id"]), self.page_url(page)), page
 
 
 def check_connection(settings: Settings) -> str | None:
@@ -132,8 +166,7 @@ def check_space(settings: Settings, space_key: str) -> str | None:
     except IntegrationError as exc:
         return str(exc)
     except Exception as exc:
-        response = getattr(exc, "response", None) or getattr(getattr(exc, "reason", None), "response", None)
-        if getattr(response, "status_code", None) == 404:
+        if _status(exc) == 404:
             where = settings.confluence_url
             return f"Confluence space {space_key} was not found at {where} (or this account may not see it)"
         return describe_error(exc, str(settings.confluence_url), f"read space {space_key}")

@@ -29,8 +29,10 @@ log = logging.getLogger("conclave.integrations.jira")
 EPIC, STORY = "Epic", "Story"
 IN_PROGRESS, DONE = "indeterminate", "done"  # Jira's status categories (the other one is `new`)
 MAX_MOVES = 3  # transitions tried on the way to a status category (e.g. To Do -> In Progress -> Done)
-SUMMARY_CHARS = 255
+SUMMARY_CHARS = 254  # Jira: "Summary must be less than 255 characters."
 TEXT_CHARS = 30_000  # Jira's limit on a description or comment is 32,767 characters
+PLAIN_CHARS = 12_000  # of one piece of quoted text: two fit in a description with room to spare
+_NOFORMAT = re.compile(r"\{(\s*noformat)", re.IGNORECASE)
 
 
 def label(workflow_id: uuid.UUID, ref: str = "") -> str:
@@ -39,9 +41,10 @@ def label(workflow_id: uuid.UUID, ref: str = "") -> str:
     return f"conclave-{workflow_id}" + (f"-{suffix}" if suffix else "")
 
 
-def plain(text: str) -> str:
-    """Text shown as written: Jira wiki markup inside `{noformat}` is not interpreted."""
-    return "{noformat}\n" + text.replace("{noformat}", "{ noformat}") + "\n{noformat}"
+def plain(text: str, limit: int = PLAIN_CHARS) -> str:
+    """Text shown as written: Jira wiki markup inside `{noformat}` is not interpreted (and the text cannot close
+    the block itself). Clipped inside the block, so the block always ends."""
+    return "{noformat}\n" + _NOFORMAT.sub(r"{ \1", clip(text, limit)) + "\n{noformat}"
 
 
 def clip(text: str, limit: int) -> str:

@@ -3,7 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from db.models import IntegrationLink
@@ -46,3 +46,14 @@ class Links:
             session.execute(statement.on_conflict_do_update(constraint="uq_integration_links_target", set_=values))
         link = self._links[(kind, ref)] = Link(key, url)
         return link
+
+    def forget(self, kind: str, ref: str = "") -> None:
+        """Drop a link whose target is gone (deleted in Jira or Confluence), so the next sync creates it again."""
+        with transaction(self.engine) as session:
+            session.execute(
+                delete(IntegrationLink).where(
+                    IntegrationLink.workflow_id == self.workflow_id, IntegrationLink.system == self.system,
+                    IntegrationLink.kind == kind, IntegrationLink.ref == ref,
+                )
+            )  # fmt: skip
+        self._links.pop((kind, ref), None)

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         StepStatus,
         Team,
         TeamMember,
+        integrations_task_queue,
         llm_task_queue,
         summary_of,
     )
@@ -105,6 +106,7 @@ class TeamRun:
         self._approvals: dict[str, DecisionApproval] = {}
         self._awaiting: str | None = None
         self._mirror_failed: set[str] = set()
+        self._ended_at: str | None = None
 
     # --- what a person and an operator see and send -----------------------------------------------------------
 
@@ -170,9 +172,10 @@ class TeamRun:
                 raise  # a bug in workflow code: Temporal retries the workflow task once a fixed worker runs
             where = self._current.title if self._current else "start"
             error = f"{where}: {describe(exc)}"
+            failed = self._current
             self._end_current(StepStatus.FAILED, error)
             await self._deliver_messages()
-            await self._mirror(final=WorkflowStatus.FAILED)
+            await self._mirror_failed_run(failed)
             await self._set_status(WorkflowStatus.FAILED, error)
             raise ApplicationError(error, non_retryable=True) from exc
 
@@ -383,7 +386,7 @@ class TeamRun:
 
     async def _set_status(self, status: WorkflowStatus, error: str | None = None) -> None:
         self._status = status.value
-        update = StatusUpdate(self._input.workflow_id, status.value, error, self.progress())
+        update = StatusUpdate(self._input.workflow_id, status.value, error, self.progress(), self._ended_at)
         await self._bookkeeping(ConclaveActivities.record_status, update)
 
     async def _mirror(self, final: WorkflowStatus | None = None) -> None:
@@ -393,10 +396,13 @@ class TeamRun:
             if final is None and (system != JIRA or system in self._mirror_failed):
                 continue
             activity = ConclaveActivities.sync_jira if system == JIRA else ConclaveActivities.sync_confluence
-            request = SyncRequest(self._input.workflow_id, final.value if final else None)
+            if final is not None and self._ended_at is None:
+                self._ended_at = workflow.now().isoformat()  # the same time on the mirrors and on the row
+            request = SyncRequest(self._input.workflow_id, final.value if final else None, self._ended_at)
             try:
                 await workflow.execute_activity_method(
-                    activity, request, start_to_close_timeout=SYNC_TIMEOUT,
+                    activity, request, task_queue=integrations_task_queue(workflow.info().task_queue),
+                    start_to_close_timeout=SYNC_TIMEOUT,
                     retry_policy=RetryPolicy(
                         initial_interval=timedelta(seconds=2), maximum_interval=timedelta(seconds=60),
                         maximum_attempts=self._input.integration_attempts,
@@ -410,6 +416,19 @@ class TeamRun:
                 self._mirror_failed.add(system)
                 failure = SyncFailure(self._input.workflow_id, system, describe(exc), final=final is not None)
                 await self._bookkeeping(ConclaveActivities.record_sync_failure, failure)
+
+    async def _mirror_failed_run(self, failed: StepState | None) -> None:
+        """The last sync of a failed run, with the failed step recorded first so the mirrors show it. A cancel that
+        arrives meanwhile changes nothing: the run has failed, and records so next."""
+        if not self._team.integrations:
+            return
+        try:
+            if failed is not None:
+                await self._record_progress(failed)
+            await self._mirror(final=WorkflowStatus.FAILED)
+        except BaseException as exc:
+            if not is_cancelled_exception(exc):
+                raise
 
     async def _bookkeeping(self, activity: Any, argument: Any) -> Any:
         return await workflow.execute_activity_method(activity, argument, **BOOKKEEPING)  # type: ignore[call-overload]

@@ -15,6 +15,11 @@ def llm_task_queue(task_queue: str) -> str:
     return f"{task_queue}-llm"
 
 
+def integrations_task_queue(task_queue: str) -> str:
+    """Jira and Confluence syncs poll their own queue too: a slow server never holds up a run's bookkeeping."""
+    return f"{task_queue}-integrations"
+
+
 class StepStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
@@ -162,6 +167,8 @@ class StatusUpdate:
     status: str
     error: str | None = None
     progress: RunProgress | None = None
+    # When a finished run ended, by the workflow's clock (the time its last Jira and Confluence sync showed).
+    at: str | None = None
 
 
 @dataclass

@@ -194,3 +194,32 @@ def test_health_and_project_save_say_what_stands_in_the_way(settings: Settings, 
         assert "Jira project NOPE was not found" in warning
         fixed = client.put(f"/api/projects/{saved.json()['id']}", json={"jira_project_key": "CONC"})
         assert fixed.json()["warnings"] == []
+
+
+def test_a_page_deleted_in_confluence_is_created_again_and_an_unchanged_one_costs_nothing(
+    settings: Settings, db: Engine, atlassian: FakeAtlassian
+):
+    settings, run = configured(settings, atlassian), new_run(db)
+
+    def publish(body: str) -> confluence_api.ConfluenceMirror:
+        mirror = confluence_api.ConfluenceMirror(confluence_api.connect(settings), "DOCS", Links(db, run, CONFLUENCE))
+        mirror.publish("Workflow: Gone", body)
+        return mirror
+
+    publish(f"<p>{run}</p>")
+    asked = len(atlassian.requests)
+    publish(f"<p>{run}</p>")
+    assert len(atlassian.requests) == asked, "the body written last is known: Confluence is not even asked"
+
+    atlassian.pages.clear()  # someone deleted the page
+    again = publish(f"<p>{run}</p><p>more</p>")
+    assert again.created == 1
+    [page] = atlassian.pages.values()
+    assert page["title"] == "Workflow: Gone" and page["versions"] == [f"<p>{run}</p><p>more</p>"]
+
+
+def test_jira_text_cannot_break_out_of_its_quote():
+    quoted = jira_api.plain("a {NOFORMAT} b {noformat:title=x} c " + "x" * 50_000)
+    assert quoted.startswith("{noformat}\n") and quoted.endswith("\n{noformat}")
+    assert quoted.lower().count("{noformat") == 2, "only the block's own markers"
+    assert len(quoted) < jira_api.TEXT_CHARS

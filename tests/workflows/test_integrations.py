@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, delete
+from temporalio.client import WorkflowExecutionStatus
 
 from activities.integrations import SyncRequest, sync_confluence, sync_jira
 from agents.llm.scripted import ScriptedBackend
@@ -17,8 +18,8 @@ from db.models import IntegrationLink
 from tests.atlassian import CONFLUENCE_TOKEN, CONFLUENCE_USER, JIRA_TOKEN, JIRA_USER, FakeAtlassian, serve_atlassian
 from tests.support import free_port
 
-from .support import events, messages, staffed_project, start_run, wait_for, wait_until
-from .test_control import DESIGN_PROBLEM, asked
+from .support import events, messages, staffed_project, start_run, temporal_status, wait_for, wait_until
+from .test_control import DESIGN_PROBLEM, IMPLEMENT_TASK, FailingWhile, asked
 
 HOSTILE = 'Greet users by name. Names like <script>alert("x")</script> & "Tom & Jerry" must show as typed.'
 
@@ -142,23 +143,53 @@ def test_a_run_is_mirrored_once_into_jira_and_confluence(
     assert "Now with a description." in page["versions"][-1]
 
 
-def test_a_resumed_run_creates_nothing_twice(api: TestClient, db: Engine, start_worker, atlassian: FakeAtlassian):
-    llm = ScriptedBackend(delay=0.02)
+def test_a_failed_run_is_mirrored_and_its_resume_creates_nothing_twice(
+    api: TestClient, db: Engine, start_worker, atlassian: FakeAtlassian
+):
+    llm = FailingWhile(IMPLEMENT_TASK)
     start_worker(llm)
     workflow_id = start_run(api, mirrored_project(api))
-    wait_until(lambda: asked(llm, DESIGN_PROBLEM), what="design decision under way")
-    assert api.post(f"/api/workflows/{workflow_id}/cancel").status_code == 200
-    wait_for(api, workflow_id, "cancelled", timeout=10)
-    [epic] = atlassian.epics()
-    assert [s["status"] for s in atlassian.stories()] == ["Done", "In Progress", "To Do", "To Do", "To Do"]
+    run = wait_for(api, workflow_id, "failed", "completed", timeout=90)
+    assert run["status"] == "failed"
 
+    # The mirrors show where it failed and why
+    [epic] = atlassian.epics()
+    statuses = [s["status"] for s in atlassian.stories()]
+    assert statuses == ["Done", "Done", "In Progress", "To Do", "To Do"] and epic["status"] == "In Progress"
+    [page] = atlassian.pages.values()
+    first = page["versions"][-1]
+    assert "the model crashed" in first and "<td>failed</td>" in first and "<td>failed</td>" in first.split("Steps")[1]
+    assert run["completed_at"][:16].replace("T", " ") in first, "the page and the row agree on when it ended"
+
+    # Resumed, it completes: the same issues and page, now done and in a new version
+    llm.failing = False
     assert api.post(f"/api/workflows/{workflow_id}/resume").status_code == 200
     run = wait_for(api, workflow_id, "completed", "failed")
     assert run["status"] == "completed", run["errors"]
     assert [e["key"] for e in atlassian.epics()] == [epic["key"]] and len(atlassian.stories()) == 5
-    assert {s["status"] for s in atlassian.stories()} == {"Done"}
+    assert {s["status"] for s in atlassian.stories()} == {"Done"} and epic["status"] == "Done"
     assert sum(len(s["comments"]) for s in atlassian.stories()) == 1, "the one decision, once"
-    assert len(atlassian.pages) == 1
+    assert list(atlassian.pages.values()) == [page] and len(page["versions"]) == 2
+    assert "<td>completed</td>" in page["versions"][-1] and "<td>failed</td>" not in page["versions"][-1]
+
+
+def test_a_cancel_during_the_last_sync_of_a_failing_run_still_records_it(
+    api: TestClient, db: Engine, start_worker, atlassian: FakeAtlassian, run_settings: Settings
+):
+    run_settings.integration_max_attempts = 5  # the last sync retries for half a minute: time to cancel it
+    llm = FailingWhile(IMPLEMENT_TASK)
+    start_worker(llm)
+    workflow_id = start_run(api, mirrored_project(api))
+    wait_until(lambda: asked(llm, IMPLEMENT_TASK), what="the implementation under way")
+    atlassian.down = True
+    answered = len(atlassian.requests)
+    wait_until(lambda: len(atlassian.requests) > answered, timeout=60, what="the last sync under way")
+
+    assert api.post(f"/api/workflows/{workflow_id}/cancel").status_code == 200
+    run = wait_for(api, workflow_id, "failed", "cancelled", "completed", timeout=20)
+    assert run["status"] == "failed" and "the model crashed" in run["errors"][-1]["error"]
+    assert temporal_status(run_settings.temporal_address, workflow_id) == WorkflowExecutionStatus.FAILED
+    assert api.post(f"/api/workflows/{workflow_id}/resume").status_code == 200, "and it can be resumed"
 
 
 def test_an_unreachable_jira_is_recorded_and_the_run_completes(
