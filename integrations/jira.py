@@ -179,7 +179,8 @@ class JiraMirror:
             issue = self.call(f"read {issue_key}", self.client.issue, issue_key, fields="status")
             current = issue.raw["fields"]["status"]["statusCategory"]["key"]
             if current == category:
-                break
+                self.links.save("status", status_ref, category, self.browse_url(issue_key))
+                return
             offered = self.call(f"read the transitions of {issue_key}", self.client.transitions, issue_key)
             chosen = _transition_towards(offered, current, category)
             if chosen is None:
@@ -187,9 +188,6 @@ class JiraMirror:
                 return
             self.call(f"move {issue_key}", self.client.transition_issue, issue_key, chosen["id"])
             self.moved += 1
-        else:
-            return
-        self.links.save("status", status_ref, category, self.browse_url(issue_key))
 
 
 def _transition_towards(offered: list[dict[str, Any]], current: str, category: str) -> dict[str, Any] | None:
@@ -224,10 +222,8 @@ def check_project(settings: Settings, project_key: str) -> str | None:
         client.project(project_key)
     except IntegrationError as exc:
         return str(exc)
-    except JIRAError as exc:
-        if exc.status_code == 404:
+    except (JIRAError, RequestException) as exc:
+        if getattr(exc, "status_code", None) == 404:
             return f"Jira project {project_key} was not found at {settings.jira_url} (or this account may not see it)"
-        return describe_error(exc, str(settings.jira_url), f"read project {project_key}")
-    except RequestException as exc:
         return describe_error(exc, str(settings.jira_url), f"read project {project_key}")
     return None
