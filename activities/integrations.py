@@ -16,7 +16,7 @@ workflow's retries) is recorded by `record_sync_failure`: `error_occurred` and `
 """
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,6 +107,18 @@ def one_sync_at_a_time(engine: Engine, workflow_id: uuid.UUID, system: str) -> I
             connection.execute(select(func.pg_advisory_unlock(SYNC_LOCK_CLASS, key)))
 
 
+def _synchronized(engine: Engine, request: SyncRequest, system: str, sync: Callable[[str], SyncResult]) -> SyncResult:
+    """`sync` with the project's Jira project or Confluence space key, one attempt at a time; nothing when the
+    project has turned the system off since the run started."""
+    with transaction(engine) as session:
+        workflow, project = _run(session, request.workflow_id)
+        key = project_targets(project).get(system) if project else None
+    if not key:
+        return SyncResult(system, "off")
+    with one_sync_at_a_time(engine, workflow.workflow_id, system):
+        return sync(key)
+
+
 def _run(session: Session, workflow_id: str) -> tuple[Workflow, Project | None]:
     workflow = session.get(Workflow, uuid.UUID(workflow_id))
     if workflow is None:
@@ -130,13 +142,7 @@ def _synced(engine: Engine, workflow_id: uuid.UUID, result: SyncResult, final: b
 
 
 def sync_jira(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
-    with transaction(engine) as session:
-        workflow, project = _run(session, request.workflow_id)
-        project_key = project_targets(project).get(JIRA) if project else None
-    if not project_key:
-        return SyncResult(JIRA, "off")  # turned off since the run started
-    with one_sync_at_a_time(engine, workflow.workflow_id, JIRA):
-        return _sync_jira(engine, settings, request, project_key)
+    return _synchronized(engine, request, JIRA, lambda key: _sync_jira(engine, settings, request, key))
 
 
 def _sync_jira(engine: Engine, settings: Settings, request: SyncRequest, project_key: str) -> SyncResult:
@@ -215,13 +221,7 @@ def _decision_comment(decision: Decision) -> str:
 
 
 def sync_confluence(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
-    with transaction(engine) as session:
-        workflow, project = _run(session, request.workflow_id)
-        space_key = project_targets(project).get(CONFLUENCE) if project else None
-    if not project or not space_key:
-        return SyncResult(CONFLUENCE, "off")  # turned off since the run started
-    with one_sync_at_a_time(engine, workflow.workflow_id, CONFLUENCE):
-        return _sync_confluence(engine, settings, request, space_key)
+    return _synchronized(engine, request, CONFLUENCE, lambda key: _sync_confluence(engine, settings, request, key))
 
 
 def _sync_confluence(engine: Engine, settings: Settings, request: SyncRequest, space_key: str) -> SyncResult:
