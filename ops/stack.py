@@ -260,6 +260,9 @@ class Stack:
         print(f"  API             {self.base_url}/api")
         print(f"  API docs        {self.base_url}/docs")
         print(f"  health          {self.base_url}/api/health  ({health['status']})")
+        for name, component in health.get("components", {}).items():
+            if component.get("status") in ("down", "degraded"):
+                print(f"    {name:<14}{component['status']}: {component.get('detail')}")
         print(f"  database        {self.settings.database_url_safe}")
         print(f"  storage (S3)    http://{self.settings.s3_endpoint}  bucket {self.settings.s3_bucket}")
         print(f"  Temporal        {self.settings.temporal_address} (namespace {self.settings.temporal_namespace})")
