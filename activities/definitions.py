@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, CancelledError
 
-from activities import agent_turns, integrations, runs
+from activities import agent_turns, integrations, runs, sandbox
 from activities.agent_turns import (
     DecisionOutcome,
     DecisionRequest,
@@ -25,6 +25,7 @@ from activities.agent_turns import (
     TurnResult,
 )
 from activities.integrations import SyncFailure, SyncRequest, SyncResult
+from activities.sandbox import SandboxRequest, SandboxResult
 from activities.storage import ArtifactStore
 from agents.llm import LLMClient, get_llm
 from config import Settings
@@ -143,6 +144,17 @@ class ConclaveActivities:
     @activity.defn(name="apply_approval")
     def apply_approval(self, request: ApprovalRequest) -> ApprovalOutcome:
         return _configuration_errors_are_final(lambda: runs.apply_approval(self.engine, request))
+
+    # --- code the agents wrote, run (see activities/sandbox.py) ------------------------------------------------
+
+    @activity.defn(name="run_tests")
+    def run_tests(self, request: SandboxRequest) -> SandboxResult:
+        """pytest on the files in the sandbox; heartbeats while it runs, and a cancel kills it at once."""
+        with heartbeating():
+            result = sandbox.run_pytest(request.files, limits=request.limits, should_stop=activity.is_cancelled)
+        if result.reason == "cancelled":
+            raise CancelledError("the activity was cancelled")
+        return result.compact()
 
     # --- mirrors (the `<queue>-integrations` task queue; HTTP calls) -------------------------------------------
 
