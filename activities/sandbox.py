@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 
 NOBODY = 65534
 PR_SET_PDEATHSIG = 1
+VENV_MOUNT = "/mnt/conclave-python"  # inside the sandbox's mount namespace only (on a tmpfs over /mnt)
 TRIM_CHARS = 2_000  # of one test's failure message
 POLL_SECONDS = 0.1
 REPORT = "report.xml"
@@ -117,15 +118,21 @@ def _limit_child(limits: Limits, isolated: bool) -> Callable[[], None]:
 
 
 def _command(workdir: Path, pytest_args: list[str], isolated: bool) -> list[str]:
-    python = [sys.executable, "-B", "-m", "pytest", *pytest_args]
     if not isolated:
-        return python
+        return [sys.executable, "-B", "-m", "pytest", *pytest_args]
+    # The worker's virtualenv may sit under a directory `nobody` cannot enter (a clone in a 0700 temporary
+    # directory): it is mounted, read-only, at a path anyone can reach, and its interpreter started from there.
+    python = [f"{VENV_MOUNT}/bin/{Path(sys.executable).name}", "-B", "-m", "pytest", *pytest_args]
     # In the new namespaces: the run's directory becomes a mount of its own, every other mount read-only, then the
     # code runs as nobody. A mount that cannot be made read-only stops the run rather than stay writable. `sh` stays
     # the namespace's first process (root, out of the code's reach): killing it ends every process in there.
+    parent = VENV_MOUNT.rsplit("/", 1)[0]
     preamble = (
         'set -e; mount --make-rprivate /; mount --bind "$W" "$W"; '
-        'for m in $(findmnt -rn -o TARGET); do [ "$m" = "$W" ] || mount -o remount,bind,ro "$m"; done; cd "$W"; '
+        'for m in $(findmnt -rn -o TARGET); do [ "$m" = "$W" ] || mount -o remount,bind,ro "$m"; done; '
+        f"mount -t tmpfs -o size=64k,mode=755 tmpfs {parent}; mkdir {VENV_MOUNT}; "
+        f'mount --bind "$V" {VENV_MOUNT}; mount -o remount,bind,ro {VENV_MOUNT}; mount -o remount,ro {parent}; '
+        'cd "$W"; '
         f'setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups --no-new-privs -- "$@"'
     )
     namespaces = ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child"]
@@ -155,6 +162,7 @@ def run_pytest(
                 os.chown(entry, NOBODY, NOBODY)
         args = ["-q", "-p", "no:cacheprovider", "-o", "addopts=", f"--junitxml={workdir / REPORT}", "--rootdir", "."]
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(workdir), "LANG": "C.UTF-8", "W": str(workdir),
+               "V": sys.prefix,
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workdir),
                "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # fmt: skip
         result = _supervise(_command(workdir, args, isolated), workdir, env, limits, should_stop, isolated)
