@@ -16,7 +16,7 @@ workflow's retries) is recorded by `record_sync_failure`: `error_occurred` and `
 """
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -93,7 +93,7 @@ def artifact_url(settings: Settings, workflow_id: uuid.UUID, artifact_id: uuid.U
 
 
 @contextmanager
-def one_sync_at_a_time(engine: Engine, workflow_id: uuid.UUID, system: str) -> Iterator[None]:
+def one_sync_at_a_time(engine: Engine, workflow_id: str, system: str) -> Iterator[None]:
     """Hold the run's sync lock for this system. An attempt Temporal has given up on (its time ran out) may still be
     running in its thread; the next attempt fails, to be retried, rather than race it into creating things twice.
     The lock lives on a connection of its own (autocommit: no transaction stays open) and goes with it."""
@@ -107,24 +107,15 @@ def one_sync_at_a_time(engine: Engine, workflow_id: uuid.UUID, system: str) -> I
             connection.execute(select(func.pg_advisory_unlock(SYNC_LOCK_CLASS, key)))
 
 
-def _synchronized(engine: Engine, request: SyncRequest, system: str, sync: Callable[[str], SyncResult]) -> SyncResult:
-    """`sync` with the project's Jira project or Confluence space key, one attempt at a time; nothing when the
-    project has turned the system off since the run started."""
-    with transaction(engine) as session:
-        workflow, project = _run(session, request.workflow_id)
-        key = project_targets(project).get(system) if project else None
-    if not key:
-        return SyncResult(system, "off")
-    with one_sync_at_a_time(engine, workflow.workflow_id, system):
-        return sync(key)
-
-
-def _run(session: Session, workflow_id: str) -> tuple[Workflow, Project | None]:
+def _mirrored_run(session: Session, workflow_id: str, system: str) -> tuple[Workflow, Project, str] | None:
+    """The run, its project and the project's Jira project or Confluence space key; None when the project has
+    turned the system off since the run started."""
     workflow = session.get(Workflow, uuid.UUID(workflow_id))
     if workflow is None:
         raise TurnConfigurationError(f"workflow {workflow_id} does not exist (deleted while it ran?)")
     project = session.get(Project, workflow.project_id) if workflow.project_id else None
-    return workflow, project
+    key = project_targets(project).get(system) if project else None
+    return (workflow, project, key) if project and key else None
 
 
 def _synced(engine: Engine, workflow_id: uuid.UUID, result: SyncResult, final: bool) -> SyncResult:
@@ -142,22 +133,28 @@ def _synced(engine: Engine, workflow_id: uuid.UUID, result: SyncResult, final: b
 
 
 def sync_jira(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
-    return _synchronized(engine, request, JIRA, lambda key: _sync_jira(engine, settings, request, key))
+    with one_sync_at_a_time(engine, request.workflow_id, JIRA):
+        with transaction(engine) as session:
+            if (run := _mirrored_run(session, request.workflow_id, JIRA)) is None:
+                return SyncResult(JIRA, "off")
+            workflow, _, project_key = run
+            decisions = session.scalars(
+                select(Decision).where(Decision.workflow_id == workflow.workflow_id).order_by(Decision.created_at)
+            ).all()
+            messages = session.scalars(
+                select(AgentMessage)
+                .where(AgentMessage.workflow_id == workflow.workflow_id)
+                .where(AgentMessage.message_type == MessageType.HUMAN, AgentMessage.agent_role == HUMAN_ROLE)
+                .order_by(AgentMessage.created_at, AgentMessage.message_id)
+            ).all()
+            session.expunge_all()
+        return _mirror_into_jira(engine, settings, request, workflow, project_key, decisions, messages)
 
 
-def _sync_jira(engine: Engine, settings: Settings, request: SyncRequest, project_key: str) -> SyncResult:
-    with transaction(engine) as session:
-        workflow, _ = _run(session, request.workflow_id)
-        decisions = session.scalars(
-            select(Decision).where(Decision.workflow_id == workflow.workflow_id).order_by(Decision.created_at)
-        ).all()
-        messages = session.scalars(
-            select(AgentMessage)
-            .where(AgentMessage.workflow_id == workflow.workflow_id, AgentMessage.message_type == MessageType.HUMAN)
-            .where(AgentMessage.agent_role == HUMAN_ROLE)
-            .order_by(AgentMessage.created_at, AgentMessage.message_id)
-        ).all()
-        session.expunge_all()
+def _mirror_into_jira(
+    engine: Engine, settings: Settings, request: SyncRequest, workflow: Workflow, project_key: str,
+    decisions: Sequence[Decision], messages: Sequence[AgentMessage],
+) -> SyncResult:  # fmt: skip
     mirror = JiraMirror(jira_api.connect(settings), project_key, Links(engine, workflow.workflow_id, JIRA))
     epic = mirror.ensure_issue("", EPIC, workflow.name, _epic_description(settings, workflow))
     decision_steps: dict[str, str] = {}
@@ -198,22 +195,13 @@ def _epic_description(settings: Settings, workflow: Workflow) -> str:
 
 
 def _decision_comment(decision: Decision) -> str:
-    titles = {v.get("id"): v.get("title", "") for v in decision.variants}
-    lines = [
-        f"Decision: {decision.problem}",
-        f"Chosen: {decision.chosen_variant_id} - {titles.get(decision.chosen_variant_id, '')}",
-        "",
-    ]
+    report = _decision_report(decision)
+    lines = [f"Decision: {report.problem}", f"Chosen: {report.chosen}", ""]
     lines += [
-        f"{v.get('id')}: {v.get('title', '')}" + (f" - {v['description']}" if v.get("description") else "")
-        for v in decision.variants
+        f"{id_}: {title}" + (f" - {description}" if description else "") for id_, title, description in report.variants
     ]
-    lines += ["", "Votes:"]
-    lines += [
-        f"{v.get('agent_name')} ({v.get('agent_role')}): {v.get('variant_id')} - {v.get('reason', '')}"
-        for v in decision.votes or []
-    ]
-    lines += ["", "Justification:", decision.justification or "-"]
+    lines += ["", "Votes:", *(f"{v.agent}: {v.variant_id} - {v.reason}" for v in report.votes)]
+    lines += ["", "Justification:", report.justification or "-"]
     return plain("\n".join(lines))
 
 
@@ -221,14 +209,18 @@ def _decision_comment(decision: Decision) -> str:
 
 
 def sync_confluence(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
-    return _synchronized(engine, request, CONFLUENCE, lambda key: _sync_confluence(engine, settings, request, key))
+    with one_sync_at_a_time(engine, request.workflow_id, CONFLUENCE):
+        with transaction(engine) as session:
+            if (run := _mirrored_run(session, request.workflow_id, CONFLUENCE)) is None:
+                return SyncResult(CONFLUENCE, "off")
+            workflow, project, space_key = run
+            report = _report(session, settings, workflow, project, request)
+        return _publish(engine, settings, request, workflow, space_key, report)
 
 
-def _sync_confluence(engine: Engine, settings: Settings, request: SyncRequest, space_key: str) -> SyncResult:
-    with transaction(engine) as session:
-        workflow, project = _run(session, request.workflow_id)
-        assert project is not None
-        report = _report(session, settings, workflow, project, request)
+def _publish(
+    engine: Engine, settings: Settings, request: SyncRequest, workflow: Workflow, space_key: str, report: RunReport
+) -> SyncResult:
     jira_links = Links(engine, workflow.workflow_id, JIRA)
     if (epic := jira_links.get("epic")) is not None:
         report.jira_epic_key, report.jira_epic_url = epic.key, epic.url
@@ -247,9 +239,10 @@ def _report(
     session: Session, settings: Settings, workflow: Workflow, project: Project, request: SyncRequest
 ) -> RunReport:
     wid = workflow.workflow_id
-    agents = dict(session.execute(select(Agent.agent_id, Agent.name)).all())
     decisions = session.scalars(select(Decision).where(Decision.workflow_id == wid).order_by(Decision.created_at)).all()
     artifacts = session.scalars(select(Artifact).where(Artifact.workflow_id == wid).order_by(Artifact.created_at)).all()
+    writers = {a.created_by_agent_id for a in artifacts if a.created_by_agent_id}
+    agents = dict(session.execute(select(Agent.agent_id, Agent.name).where(Agent.agent_id.in_(writers))).all())
     total = session.scalar(select(func.count()).select_from(AgentMessage).where(AgentMessage.workflow_id == wid)) or 0
     latest = session.scalars(
         select(AgentMessage)

@@ -144,10 +144,8 @@ def run_pytest(
     *,
     limits: Limits | None = None,
     should_stop: Callable[[], bool] = lambda: False,
-    keep: Path | None = None,
 ) -> SandboxResult:
-    """Write `files` into a fresh directory and run pytest there under the limits. `keep` copies the directory
-    (with the report) there afterwards, for a look."""
+    """Write `files` into a fresh directory and run pytest there under the limits."""
     limits = limits or Limits()
     relative = {_safe_relative(name): text for name, text in files.items()}
     isolated = isolation_available()
@@ -168,8 +166,6 @@ def run_pytest(
         result = _supervise(_command(workdir, args, isolated), workdir, env, limits, should_stop, isolated)
         result.isolation = "namespaces, read-only mounts, user nobody" if isolated else "limits only (not root)"
         _read_report(workdir / REPORT, result)
-        if keep is not None:
-            shutil.copytree(workdir, keep, dirs_exist_ok=True)
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

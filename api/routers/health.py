@@ -14,7 +14,7 @@ from agents.llm.openai_compat import api_url
 from api.schemas.health import ComponentHealth, HealthResponse
 from config import Settings
 from db.models import Project
-from integrations import JIRA, SYSTEMS, TITLES, check_connection, missing_settings
+from integrations import CONFLUENCE, JIRA, SYSTEMS, TITLES, check_connection, missing_settings
 from migrations.revision import head_revision
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -94,15 +94,18 @@ INTEGRATION_CHECK_TIMEOUT = 3
 _integration_checks: dict[tuple[str, ...], tuple[float, ComponentHealth]] = {}
 
 
-def projects_turning_on(engine: Engine, system: str) -> int:
-    """How many projects turn the system on (0 when the database cannot tell: its own entry says why)."""
-    column = Project.jira_enabled if system == JIRA else Project.confluence_enabled
+def projects_turning_on(engine: Engine) -> dict[str, int]:
+    """How many projects turn each system on (none counted when the database cannot tell: its own entry says why)."""
+    counts = select(
+        func.count().filter(Project.jira_enabled.is_(True)), func.count().filter(Project.confluence_enabled.is_(True))
+    )
     try:
         with engine.connect() as conn:
             conn.execute(text("SET LOCAL statement_timeout = 2000"))
-            return conn.execute(select(func.count()).select_from(Project).where(column.is_(True))).scalar() or 0
+            jira, confluence = conn.execute(counts).one()
     except SQLAlchemyError:
-        return 0
+        return {}
+    return {JIRA: jira, CONFLUENCE: confluence}
 
 
 def check_integration(settings: Settings, system: str, projects: int) -> ComponentHealth:
@@ -143,7 +146,8 @@ def read_health(request: Request) -> JSONResponse:
         "llm": check_llm(request.app.state.settings),
     }
     engine, settings = request.app.state.engine, request.app.state.settings
-    components |= {s: check_integration(settings, s, projects_turning_on(engine, s)) for s in SYSTEMS}
+    turning_on = projects_turning_on(engine)
+    components |= {s: check_integration(settings, s, turning_on.get(s, 0)) for s in SYSTEMS}
     runs = request.app.state.runs
     components |= runs.call(runs.health)
     overall: Literal["ok", "degraded", "down"] = "ok"

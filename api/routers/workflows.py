@@ -138,14 +138,18 @@ def read_workflow(session: SessionDep, workflow_id: uuid.UUID) -> WorkflowDetail
     """The run, with its Jira epic and Confluence page and how their last sync went."""
     workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
     detail = WorkflowDetailResponse.model_validate(workflow)
-    mirrors = {JIRA: "epic", CONFLUENCE: "page"}
-    for system, kind in mirrors.items():
-        link = session.scalars(
+    mirrors = {JIRA: "epic", CONFLUENCE: "page"}  # what stands for the run in each system
+    links = {
+        link.system: link
+        for link in session.scalars(
             select(IntegrationLink).where(
-                IntegrationLink.workflow_id == workflow_id, IntegrationLink.system == system,
-                IntegrationLink.kind == kind, IntegrationLink.ref == "",
+                IntegrationLink.workflow_id == workflow_id, IntegrationLink.ref == "",
+                IntegrationLink.kind.in_(mirrors.values()),
             )
-        ).one_or_none()  # fmt: skip
+        )
+    }  # fmt: skip
+    for system in mirrors:
+        link = links.get(system)
         last = session.scalars(
             select(WorkflowEvent)
             .where(WorkflowEvent.workflow_id == workflow_id, WorkflowEvent.event_type == EventType.INTEGRATION_SYNCED)
