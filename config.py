@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     # Seconds without a heartbeat after which Temporal retries a model activity elsewhere (e.g. its worker died).
     activity_heartbeat_timeout: float = 30
 
+    # The sandbox that runs the agents' code and its tests (on the "<queue>-sandbox" task queue): test runs one
+    # worker does at once, and the limits of one run (wall time, CPU time, memory); see activities/sandbox.py.
+    sandbox_concurrency: Annotated[int, Field(ge=1)] = 2
+    sandbox_wall_seconds: Annotated[float, Field(gt=0)] = 60
+    sandbox_cpu_seconds: Annotated[int, Field(ge=1)] = 30
+    sandbox_memory_mb: Annotated[int, Field(ge=64)] = 1024
+
     # Jira and Confluence mirror each run of a project that turns them on (`jira_enabled`, `confluence_enabled`);
     # both are off unless their URL is set. Basic auth with an API token works for Cloud and Server/Data Center.
     jira_url: str | None = None

@@ -4,7 +4,8 @@ One process polls three task queues (DESIGN.md, "The model inside activities"):
 - TEMPORAL_TASK_QUEUE (default `conclave`): the workflows and the small database activities;
 - `<that queue>-llm`: the model activities, at most LLM_CONCURRENCY at once (one per loaded model), so a long
   generation never holds up the bookkeeping of other runs;
-- `<that queue>-integrations`: the Jira and Confluence syncs, a few at once, so a slow server holds up nothing else.
+- `<that queue>-integrations`: the Jira and Confluence syncs, a few at once, so a slow server holds up nothing else;
+- `<that queue>-sandbox`: test runs of the agents' code, SANDBOX_CONCURRENCY at once (child processes, CPU-bound).
 Run more processes, on any hosts, to scale out: Temporal spreads the work over every worker polling the queues.
 SIGTERM/SIGINT stop polling and let running activities finish for a few seconds; what is cut off is retried by
 another worker (or this one, restarted).
@@ -30,7 +31,7 @@ from workflows.code_review import CodeReview
 from workflows.documentation import Documentation
 from workflows.feature_development import FeatureDevelopment
 from workflows.refactoring import Refactoring
-from workflows.types import integrations_task_queue, llm_task_queue
+from workflows.types import integrations_task_queue, llm_task_queue, sandbox_task_queue
 
 WORKFLOWS = [FeatureDevelopment, BugFix, CodeReview, Refactoring, Documentation]
 BOOKKEEPING_CONCURRENCY = 8
@@ -44,7 +45,7 @@ log = logging.getLogger("conclave.worker")
 def build_workers(
     client: Client, settings: Settings, llm: LLMClient | None = None, store: ArtifactStore | None = None
 ) -> list[Worker]:
-    """The three workers of one process (tests pass their own model and store)."""
+    """The four workers of one process (tests pass their own model and store)."""
     activities = ConclaveActivities(settings, llm=llm, store=store)
     queue = settings.temporal_task_queue
     return [
@@ -64,6 +65,16 @@ def build_workers(
             activity_executor=ThreadPoolExecutor(INTEGRATION_CONCURRENCY, thread_name_prefix="integrations"),
             max_concurrent_activities=INTEGRATION_CONCURRENCY,
             graceful_shutdown_timeout=SHUTDOWN_GRACE,
+        ),
+        Worker(
+            client,
+            task_queue=sandbox_task_queue(queue),
+            activities=activities.sandbox_activities(),
+            activity_executor=ThreadPoolExecutor(settings.sandbox_concurrency, thread_name_prefix="sandbox"),
+            max_concurrent_activities=settings.sandbox_concurrency,
+            graceful_shutdown_timeout=SHUTDOWN_GRACE,
+            max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,  # a cancel reaches a test run within a second
+            default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         ),
         Worker(
             client,
@@ -96,9 +107,10 @@ async def serve(settings: Settings) -> None:
         for worker in build_workers(client, settings):
             await stack.enter_async_context(worker)
         log.info(
-            "polling %s, %s and %s on %s (namespace %s); model backend %s, %d model activities at once",
+            "polling %s, %s, %s and %s on %s (namespace %s); model backend %s, %d model activities at once",
             settings.temporal_task_queue, llm_task_queue(settings.temporal_task_queue),
-            integrations_task_queue(settings.temporal_task_queue), settings.temporal_address,
+            integrations_task_queue(settings.temporal_task_queue), sandbox_task_queue(settings.temporal_task_queue),
+            settings.temporal_address,
             settings.temporal_namespace, settings.effective_llm_backend, settings.llm_concurrency,
         )  # fmt: skip
         await stop.wait()

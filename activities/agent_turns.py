@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
-from activities.storage import ArtifactStore, content_type_for
+from activities.storage import ArtifactStore, StoredObject, content_type_for
 from agents.config import AgentConfig
 from agents.context import ArtifactText, ThreadMessage, TurnContext
 from agents.decide import Variant, decide, options_text
@@ -112,21 +112,21 @@ class DecisionOutcome:
 # --- reading the context ---------------------------------------------------------------------------------------
 
 
-def _load_workflow(session: Session, workflow_id: uuid.UUID) -> Workflow:
+def load_workflow(session: Session, workflow_id: uuid.UUID) -> Workflow:
     workflow = session.get(Workflow, workflow_id)
     if workflow is None:
         raise TurnConfigurationError(f"workflow {workflow_id} does not exist")
     return workflow
 
 
-def _load_agent(session: Session, agent_id: uuid.UUID) -> Agent:
+def load_agent(session: Session, agent_id: uuid.UUID) -> Agent:
     agent = session.get(Agent, agent_id)
     if agent is None:
         raise TurnConfigurationError(f"agent {agent_id} does not exist")
     return agent
 
 
-def _thread(session: Session, workflow_id: uuid.UUID) -> tuple[ThreadMessage, ...]:
+def thread_of(session: Session, workflow_id: uuid.UUID) -> tuple[ThreadMessage, ...]:
     rows = session.scalars(
         select(AgentMessage)
         .where(AgentMessage.workflow_id == workflow_id)
@@ -150,7 +150,7 @@ def _file_text(store: ArtifactStore, artifact: Artifact) -> str | None:
     return store.get(artifact.object_key).decode("utf-8", errors="replace")
 
 
-def _artifacts(
+def artifact_texts(
     session: Session, store: ArtifactStore, workflow_id: uuid.UUID, only: list[uuid.UUID] | None = None
 ) -> tuple[ArtifactText, ...]:
     """The latest version of each file of the run (or just the given artifacts), oldest first."""
@@ -167,6 +167,59 @@ def _artifacts(
         if text is not None:
             texts.append(ArtifactText(path=artifact.path, content=text))
     return tuple(texts)
+
+
+# --- files an agent wrote ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    artifact_id: uuid.UUID
+    path: str
+    stored: StoredObject
+
+    @property
+    def ref(self) -> dict[str, str]:
+        """How results and messages name it."""
+        return {"artifact_id": str(self.artifact_id), "path": self.path}
+
+
+def store_files(
+    store: ArtifactStore, workflow_id: uuid.UUID, step: str, turn: str, agent_id: uuid.UUID | None,
+    files: list[tuple[str, str]],
+) -> list[StoredFile]:  # fmt: skip
+    """Put a turn's files in storage (before its transaction: an object without its row is harmless)."""
+    stored = []
+    for path, text in files:
+        artifact_id = derive_id(workflow_id, step, turn, agent_id, "artifact", path)
+        key = f"workflows/{workflow_id}/{step}/{turn}/{path}"
+        stored.append(StoredFile(artifact_id, path, store.put(key, text.encode(), content_type_for(path))))
+    return stored
+
+
+def record_files(
+    session: Session, workflow_id: uuid.UUID, step: str, agent_id: uuid.UUID | None, files: list[StoredFile]
+) -> None:
+    for f in files:
+        record_artifact(
+            session,
+            ArtifactRecord(
+                artifact_id=f.artifact_id, workflow_id=workflow_id, step=step, path=f.path, object_key=f.stored.key,
+                size_bytes=f.stored.size_bytes, sha256=f.stored.sha256, content_type=f.stored.content_type,
+                created_by_agent_id=agent_id,
+            ),
+        )  # fmt: skip
+
+
+def read_files(session: Session, store: ArtifactStore, refs: list[dict[str, str]]) -> dict[str, str]:
+    """The text of the given artifacts, by path (in the order given)."""
+    query = select(Artifact).where(Artifact.id.in_([r["artifact_id"] for r in refs]))
+    rows = {str(a.id): a for a in session.scalars(query)}
+    return {
+        rows[r["artifact_id"]].path: store.get(rows[r["artifact_id"]].object_key).decode("utf-8", "replace")
+        for r in refs
+        if r["artifact_id"] in rows
+    }
 
 
 # --- one agent's turn ------------------------------------------------------------------------------------------
@@ -194,7 +247,7 @@ def _existing_turn(session: Session, message_id: uuid.UUID) -> TurnResult | None
     )
 
 
-def _names(session: Session, agent_ids: list[uuid.UUID]) -> list[str]:
+def names_of(session: Session, agent_ids: list[uuid.UUID]) -> list[str]:
     rows = session.execute(select(Agent.agent_id, Agent.name).where(Agent.agent_id.in_(agent_ids)))
     names = {row.agent_id: row.name for row in rows}
     return [names.get(a, "") for a in agent_ids]
@@ -214,16 +267,16 @@ def run_agent_turn(
     with transaction(engine) as session:
         if (done := _existing_turn(session, message_id)) is not None:
             return done
-        workflow = _load_workflow(session, workflow_id)
-        agent = AgentConfig.from_row(_load_agent(session, agent_id))
+        workflow = load_workflow(session, workflow_id)
+        agent = AgentConfig.from_row(load_agent(session, agent_id))
         review_ids = [uuid.UUID(a) for a in request.review_artifact_ids]
         context = TurnContext(
             requirement=workflow.requirement,
             step=request.step,
             task=request.task,
-            thread=_thread(session, workflow_id),
+            thread=thread_of(session, workflow_id),
             # a review sees the files it judges; every other turn (and a review naming none) the run's latest files
-            artifacts=_artifacts(session, store, workflow_id, review_ids or None),
+            artifacts=artifact_texts(session, store, workflow_id, review_ids or None),
         )
         work = ""
         if request.kind == "review":
@@ -234,7 +287,7 @@ def run_agent_turn(
             if not work:
                 raise TurnConfigurationError("a review turn needs an artifact or a message to review")
         addressed = [uuid.UUID(a) for a in request.addressed_to]
-        addressed_names = _names(session, addressed)
+        addressed_names = names_of(session, addressed)
         set_agent_status(session, agent_id, AgentStatus.BUSY, task_label, workflow_id)
 
     try:
@@ -251,26 +304,14 @@ def run_agent_turn(
             text, usage, finish = produced.text, produced.usage, produced.finish_reason
             files = [(f.path, f.code) for f in produced.files]
 
-        stored = []
-        for path, code in files:
-            artifact_id = derive_id(workflow_id, request.step, request.turn, agent_id, "artifact", path)
-            key = f"workflows/{workflow_id}/{request.step}/{request.turn}/{path}"
-            stored.append((artifact_id, path, store.put(key, code.encode(), content_type_for(path))))
-            attachments.append({"kind": "artifact", "artifact_id": str(artifact_id), "path": path})
+        stored = store_files(store, workflow_id, request.step, request.turn, agent_id, files)
+        attachments += [{"kind": "artifact", "artifact_id": str(f.artifact_id), "path": f.path} for f in stored]
     except Exception as exc:
-        _release(engine, [agent_id], workflow_id, exc)
+        release_agents(engine, [agent_id], workflow_id, exc)
         raise
 
     with transaction(engine) as session:
-        for artifact_id, path, obj in stored:
-            record_artifact(
-                session,
-                ArtifactRecord(
-                    artifact_id=artifact_id, workflow_id=workflow_id, step=request.step, path=path,
-                    object_key=obj.key, size_bytes=obj.size_bytes, sha256=obj.sha256,
-                    content_type=obj.content_type, created_by_agent_id=agent_id,
-                ),
-            )  # fmt: skip
+        record_files(session, workflow_id, request.step, agent_id, stored)
         record_message(
             session,
             MessageRecord(
@@ -297,7 +338,7 @@ def run_agent_turn(
         message_id=str(message_id),
         agent_name=agent.name,
         summary=text[:SUMMARY_CHARS],
-        artifacts=[{"artifact_id": str(a), "path": p} for a, p, _ in stored],
+        artifacts=[f.ref for f in stored],
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         latency_ms=usage.latency_ms,
@@ -307,7 +348,7 @@ def run_agent_turn(
     )
 
 
-def _release(engine: Engine, agent_ids: list[uuid.UUID], workflow_id: uuid.UUID, exc: Exception) -> None:
+def release_agents(engine: Engine, agent_ids: list[uuid.UUID], workflow_id: uuid.UUID, exc: Exception) -> None:
     """After a failed turn: the agents are `error` when the model failed, else (e.g. cancelled) back to `idle`."""
     failed = isinstance(exc, LLMError)
     status, task = (AgentStatus.ERROR, f"failed: {exc}"[:300]) if failed else (AgentStatus.IDLE, None)
@@ -357,16 +398,16 @@ def hold_decision(
                 **_thread_usage(session, existing.discussion_thread_id),
                 reused=True,
             )
-        workflow = _load_workflow(session, workflow_id)
-        voters = [AgentConfig.from_row(_load_agent(session, a)) for a in agent_ids]
+        workflow = load_workflow(session, workflow_id)
+        voters = [AgentConfig.from_row(load_agent(session, a)) for a in agent_ids]
         if not voters:
             raise TurnConfigurationError("a decision needs at least one responsible agent")
         context = TurnContext(
             requirement=workflow.requirement,
             step=request.step,
             task=f"Decide: {request.problem}",
-            thread=_thread(session, workflow_id),
-            artifacts=_artifacts(session, store, workflow_id),
+            thread=thread_of(session, workflow_id),
+            artifacts=artifact_texts(session, store, workflow_id),
         )
         for a in agent_ids:
             set_agent_status(
@@ -384,7 +425,7 @@ def hold_decision(
             llm, request.problem, voters, context, description=request.description, variants=given, on_token=on_token
         )
     except Exception as exc:
-        _release(engine, agent_ids, workflow_id, exc)
+        release_agents(engine, agent_ids, workflow_id, exc)
         raise
 
     lead = voters[0]

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, CancelledError
 
-from activities import agent_turns, integrations, runs, sandbox
+from activities import agent_turns, code_turns, integrations, runs
 from activities.agent_turns import (
     DecisionOutcome,
     DecisionRequest,
@@ -24,8 +24,17 @@ from activities.agent_turns import (
     TurnRequest,
     TurnResult,
 )
+from activities.code_turns import (
+    CodeRequest,
+    CodeResult,
+    RulingRequest,
+    RulingResult,
+    TestOutcomeRequest,
+    TestRound,
+    TestRunRequest,
+)
 from activities.integrations import SyncFailure, SyncRequest, SyncResult
-from activities.sandbox import SandboxRequest, SandboxResult
+from activities.sandbox import Limits
 from activities.storage import ArtifactStore
 from agents.llm import LLMClient, get_llm
 from config import Settings
@@ -103,6 +112,12 @@ class ConclaveActivities:
     def llm(self) -> LLMClient:
         return self._llm or get_llm(self.settings)
 
+    @property
+    def sandbox_limits(self) -> Limits:
+        s = self.settings
+        return Limits(wall_seconds=s.sandbox_wall_seconds, cpu_seconds=s.sandbox_cpu_seconds,
+                      memory_bytes=s.sandbox_memory_mb * 1024**2)  # fmt: skip
+
     # --- model activities (the `<queue>-llm` task queue) ------------------------------------------------------
 
     @activity.defn(name="run_agent_turn")
@@ -119,6 +134,24 @@ class ConclaveActivities:
         with heartbeating() as on_token:
             return _configuration_errors_are_final(
                 lambda: agent_turns.hold_decision(
+                    request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
+                )
+            )
+
+    @activity.defn(name="write_code")
+    def write_code(self, request: CodeRequest) -> CodeResult:
+        with heartbeating() as on_token:
+            return _configuration_errors_are_final(
+                lambda: code_turns.write_code_turn(
+                    request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
+                )
+            )
+
+    @activity.defn(name="rule_on_tests")
+    def rule_on_tests(self, request: RulingRequest) -> RulingResult:
+        with heartbeating() as on_token:
+            return _configuration_errors_are_final(
+                lambda: code_turns.rule_on_failures(
                     request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
                 )
             )
@@ -145,16 +178,30 @@ class ConclaveActivities:
     def apply_approval(self, request: ApprovalRequest) -> ApprovalOutcome:
         return _configuration_errors_are_final(lambda: runs.apply_approval(self.engine, request))
 
-    # --- code the agents wrote, run (see activities/sandbox.py) ------------------------------------------------
+    # --- code the agents wrote, run (the `<queue>-sandbox` task queue; see activities/sandbox.py) ---------------
 
     @activity.defn(name="run_tests")
-    def run_tests(self, request: SandboxRequest) -> SandboxResult:
-        """pytest on the files in the sandbox; heartbeats while it runs, and a cancel kills it at once."""
+    def run_tests(self, request: TestRunRequest) -> TestRound:
+        """pytest on the code in the sandbox, the round recorded; heartbeats while it runs, a cancel kills it."""
         with heartbeating():
-            result = sandbox.run_pytest(request.files, limits=request.limits, should_stop=activity.is_cancelled)
-        if result.reason == "cancelled":
+            done = _configuration_errors_are_final(
+                lambda: code_turns.run_tests(
+                    request,
+                    engine=self.engine,
+                    store=self.store,
+                    limits=self.sandbox_limits,
+                    should_stop=activity.is_cancelled,
+                )
+            )
+        if done is None:
             raise CancelledError("the activity was cancelled")
-        return result.compact()
+        return done
+
+    @activity.defn(name="record_test_outcome")
+    def record_test_outcome(self, request: TestOutcomeRequest) -> list[dict[str, str]]:
+        return _configuration_errors_are_final(
+            lambda: code_turns.record_test_outcome(request, engine=self.engine, store=self.store)
+        )
 
     # --- mirrors (the `<queue>-integrations` task queue; HTTP calls) -------------------------------------------
 
@@ -171,13 +218,16 @@ class ConclaveActivities:
         _configuration_errors_are_final(lambda: integrations.record_sync_failure(self.engine, failure))
 
     def model_activities(self) -> list[Callable[..., Any]]:
-        return [self.run_agent_turn, self.hold_decision]
+        return [self.run_agent_turn, self.hold_decision, self.write_code, self.rule_on_tests]
 
     def bookkeeping_activities(self) -> list[Callable[..., Any]]:
         return [
             self.start_run, self.record_progress, self.record_status, self.record_human_message, self.apply_approval,
-            self.record_sync_failure,
+            self.record_sync_failure, self.record_test_outcome,
         ]  # fmt: skip
+
+    def sandbox_activities(self) -> list[Callable[..., Any]]:
+        return [self.run_tests]
 
     def integration_activities(self) -> list[Callable[..., Any]]:
         return [self.sync_jira, self.sync_confluence]

@@ -58,11 +58,25 @@ def _progress_event(progress: RunProgress) -> dict[str, Any]:
     }
 
 
+def _code_metrics(progress: RunProgress) -> dict[str, Any]:
+    """Where the code loop stands (the last step that ran tests): what the run may claim about its code."""
+    tally = next((s.tests for s in reversed(progress.steps) if s.tests is not None), None)
+    if tally is None:
+        return {}
+    return {
+        "code_status": tally.status, "code_rounds": tally.round, "code_tests_passed": tally.passed,
+        "code_tests_total": tally.total, "code_tests_ruled_out": tally.ruled_out, "code_candidates": tally.candidates,
+    }  # fmt: skip
+
+
 def _write_progress(workflow: Workflow, progress: RunProgress) -> None:
     workflow.steps = [asdict(step) for step in progress.steps]
     workflow.temporal_run_id = progress.run_id or workflow.temporal_run_id
     durations = {s.name: s.duration_ms for s in progress.steps if s.duration_ms is not None}
-    workflow.metrics = {**(workflow.metrics or {}), **_progress_event(progress), "step_durations_ms": durations}
+    workflow.metrics = {
+        **(workflow.metrics or {}), **_progress_event(progress), **_code_metrics(progress),
+        "step_durations_ms": durations,
+    }  # fmt: skip
 
 
 def start_run(engine: Engine, request: StartRequest) -> Team:

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -33,8 +33,9 @@ VENV_MOUNT = "/mnt/conclave-python"  # inside the sandbox's mount namespace only
 TRIM_CHARS = 2_000  # of one test's failure message
 POLL_SECONDS = 0.1
 REPORT = "report.xml"
-COMPACT_OUTPUT = 8_000  # characters of output kept in an activity's result
-COMPACT_TESTS = 100
+COMPACT_OUTPUT = 4_000  # characters of output kept in an activity's result (it goes into the run's history)
+COMPACT_TESTS = 60
+COMPACT_MESSAGE = 1_000
 
 
 @dataclass
@@ -50,7 +51,8 @@ class Limits:
 
 @dataclass
 class TestOutcome:
-    name: str
+    __test__ = False  # not a pytest test class, whatever its name
+    name: str  # pytest's node id (`tests/test_slug.py::test_empty`): what `--deselect` and a re-run take
     outcome: str  # passed, failed, error, skipped
     message: str = ""
     seconds: float = 0.0
@@ -77,13 +79,13 @@ class SandboxResult:
     def compact(self) -> "SandboxResult":
         """Small enough for a workflow's history: the output's tail and the first tests (counts stay exact)."""
         tail = self.output[-COMPACT_OUTPUT:] if len(self.output) > COMPACT_OUTPUT else self.output
-        return replace(self, output=tail, tests=self.tests[:COMPACT_TESTS])
+        # failures first: they are what a repair needs
+        tests = sorted(self.tests, key=lambda t: t.outcome == "passed")[:COMPACT_TESTS]
+        return replace(self, output=tail, tests=[replace(t, message=_trim(t.message, COMPACT_MESSAGE)) for t in tests])
 
-
-@dataclass
-class SandboxRequest:
-    files: dict[str, str]
-    limits: Limits = field(default_factory=Limits)
+    @property
+    def failures(self) -> list[TestOutcome]:
+        return [t for t in self.tests if t.outcome in ("failed", "error")]
 
 
 class UnsafePath(ValueError):
@@ -143,9 +145,11 @@ def run_pytest(
     files: dict[str, str],
     *,
     limits: Limits | None = None,
+    deselect: Sequence[str] = (),
     should_stop: Callable[[], bool] = lambda: False,
 ) -> SandboxResult:
-    """Write `files` into a fresh directory and run pytest there under the limits."""
+    """Write `files` into a fresh directory and run pytest there under the limits, leaving out the tests (node ids)
+    in `deselect`."""
     limits = limits or Limits()
     relative = {_safe_relative(name): text for name, text in files.items()}
     isolated = isolation_available()
@@ -158,7 +162,10 @@ def run_pytest(
         if isolated:
             for entry in [workdir, *workdir.rglob("*")]:
                 os.chown(entry, NOBODY, NOBODY)
-        args = ["-q", "-p", "no:cacheprovider", "-o", "addopts=", f"--junitxml={workdir / REPORT}", "--rootdir", "."]
+        # xunit1: the report names each test's file, from which its node id is rebuilt
+        args = ["-q", "-p", "no:cacheprovider", "-o", "addopts=", "-o", "junit_family=xunit1",
+                "--continue-on-collection-errors", f"--junitxml={workdir / REPORT}", "--rootdir", "."]  # fmt: skip
+        args += [f"--deselect={node}" for node in deselect]
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(workdir), "LANG": "C.UTF-8", "W": str(workdir),
                "V": sys.prefix,
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workdir),
@@ -242,7 +249,7 @@ def _read_report(report: Path, result: SandboxResult) -> None:
         result.reason = result.reason or f"unreadable test report: {exc}"
         return
     for case in root.iter("testcase"):
-        name = "::".join(part for part in (case.get("classname", ""), case.get("name", "")) if part)
+        name = _node_id(case.get("file") or "", case.get("classname") or "", case.get("name") or "")
         outcome, message = "passed", ""
         for kind in ("failure", "error", "skipped"):
             if (node := case.find(kind)) is not None:
@@ -262,8 +269,20 @@ def _read_report(report: Path, result: SandboxResult) -> None:
             result.status = "passed" if result.failed == result.errors == 0 else "failed"
 
 
-def _trim(text: str) -> str:
-    if len(text) <= TRIM_CHARS:
+def _node_id(file: str, classname: str, name: str) -> str:
+    """pytest's node id from a JUnit test case: `tests/test_a.py::TestX::test_y` from file `tests/test_a.py`,
+    classname `tests.test_a.TestX` and name `test_y` (a collection error has no file: its classname is the path)."""
+    if not file:
+        return "::".join(part for part in (classname, name) if part)
+    module = file.removesuffix(".py").replace("/", ".")
+    if name == module and not classname:  # the file itself failed to import
+        return file
+    inner = classname.removeprefix(module).strip(".")
+    return "::".join(part for part in (file, *inner.split("."), name) if part)
+
+
+def _trim(text: str, limit: int = TRIM_CHARS) -> str:
+    if len(text) <= limit:
         return text
-    half = TRIM_CHARS // 2
-    return f"{text[:half]}\n… ({len(text) - TRIM_CHARS} characters left out) …\n{text[-half:]}"
+    half = limit // 2
+    return f"{text[:half]}\n… ({len(text) - limit} characters left out) …\n{text[-half:]}"

@@ -5,6 +5,7 @@ recent messages and a person's messages first, long texts cut in the middle with
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from agents.config import AgentConfig
 from agents.context import TurnContext
@@ -119,4 +120,102 @@ def justify_messages(agent: AgentConfig, problem: str, chosen: str, votes: str) 
         agent,
         f"The team decided: {problem}\nChosen option: {chosen}\nVotes:\n{votes}\n\n"
         "Write the justification of this decision in two or three sentences, from the voters' reasons.",
+    )
+
+
+# --- code that is run: the module, its tests, repairs, rulings (agents/code.py) -----------------------------------
+
+FAILURE_CHARS = 1200
+FAILURES_SHOWN = 6
+
+
+@dataclass(frozen=True)
+class FailingTest:
+    name: str  # pytest node id
+    source: str  # the test function's code
+    message: str  # the error pytest reported
+
+
+def failures_block(failures: Sequence[FailingTest]) -> str:
+    """The failing tests with their code and error; tests failing with the same error are shown once (a NameError
+    in the code fails every test alike, and one copy says it best)."""
+    groups: dict[str, list[FailingTest]] = {}
+    for failure in failures:
+        first = next((line for line in failure.message.splitlines() if line.strip()), "")
+        groups.setdefault(first, []).append(failure)
+    parts = []
+    for same in list(groups.values())[:FAILURES_SHOWN]:
+        failure = same[0]
+        source = f"```python\n{clip(failure.source, 1500)}\n```\n" if failure.source else ""
+        also = f" (and {len(same) - 1} more tests failing with the same error)" if len(same) > 1 else ""
+        parts.append(f"### {failure.name}{also}\n{source}Error:\n```\n{clip(failure.message, FAILURE_CHARS)}\n```")
+    if len(groups) > FAILURES_SHOWN:
+        parts.append(f"({sum(len(g) for g in list(groups.values())[FAILURES_SHOWN:])} more failing tests not shown)")
+    return "\n\n".join(parts)
+
+
+def _where(paths: Sequence[str]) -> str:
+    if paths:
+        return f"Put it in `{paths[0]}`, the file the requirement names" + (
+            f" (and the other files it names: {', '.join(paths[1:])})" if paths[1:] else ""
+        )
+    return "Choose a short module file name after what it provides (e.g. `slugify.py`)"
+
+
+MODULE_RULES = (
+    "Write the complete module: every function whole, no placeholders or TODOs, only the standard library unless "
+    "the requirement says otherwise, and nothing that runs at import time (no example calls, prints, input() or "
+    "`if __name__ == '__main__'` block). Put each file in its own ```python code block, with its file name on the "
+    "line just before the block."
+)
+
+
+def module_messages(agent: AgentConfig, ctx: TurnContext, paths: Sequence[str]) -> list[ChatMessage]:
+    return as_agent(
+        agent,
+        f"{context_block(ctx)}\n\nYour task ({ctx.step}): write the Python code that implements the requirement"
+        f"{', as the team decided' if ctx.thread else ''}. {_where(paths)}. {MODULE_RULES}",
+    )
+
+
+def repair_messages(
+    agent: AgentConfig, ctx: TurnContext, modules: dict[str, str], passed: int, total: int,
+    failures: Sequence[FailingTest], problem: str | None,
+) -> list[ChatMessage]:  # fmt: skip
+    code = "\n\n".join(f"`{path}`\n```python\n{clip(text, 6000)}\n```" for path, text in modules.items())
+    if problem:
+        found = f"Your code could not be tested: {problem}"
+    else:
+        found = (
+            f"The tests written from the requirement were run on it: {passed} of {total} pass. "
+            f"These fail:\n\n{failures_block(failures)}"
+        )
+    return as_agent(
+        agent,
+        f"Requirement:\n{clip(ctx.requirement, REQUIREMENT_CHARS)}\n\nYour code:\n{code or '(none)'}\n\n{found}\n\n"
+        "Fix the code so that the failing tests pass and the passing ones still do. Where a test contradicts the "
+        f"requirement, follow the requirement. {_where(list(modules))}. {MODULE_RULES}",
+    )
+
+
+def tests_messages(agent: AgentConfig, ctx: TurnContext, api: str, path: str) -> list[ChatMessage]:
+    return as_agent(
+        agent,
+        f"{context_block(ctx)}\n\nThe code to test provides (you do not see its bodies):\n```python\n{api}\n```\n\n"
+        f"Your task ({ctx.step}): {ctx.task} Take every expected value from the requirement: each example it "
+        "gives, each rule it states and each edge case it names (empty input, errors it says to raise). Import what "
+        "you test from the module above. Write 4 to 8 short test functions (def test_...), each checking one "
+        "behaviour in one to three asserts; no fixtures from plugins. "
+        f"Put the file in one ```python code block, with the file name `{path}` on the line just before it.",
+    )
+
+
+def ruling_messages(agent: AgentConfig, requirement: str, failures: Sequence[FailingTest]) -> list[ChatMessage]:
+    return as_agent(
+        agent,
+        f"Requirement:\n{clip(requirement, REQUIREMENT_CHARS)}\n\nThese tests were written from the requirement and "
+        f"fail against the code:\n\n{failures_block(failures)}\n\nA test that expects what the requirement states "
+        "must stay, and the code must change. A test that expects something the requirement does not say, or the "
+        "opposite of what it says, is wrong. List only the tests that contradict the requirement, each with the "
+        "reason in one sentence; list none when in doubt.",
     )

@@ -7,12 +7,19 @@ definitions, constants, its docstring) and `syntax_error` says whether it compil
 """
 
 import ast
+import builtins
+import contextlib
+import re
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
-from agents.guard import extract_code_blocks
+from agents.guard import CodeBlock, extract_code_blocks, safe_path
 
 PYTHON = ("python", "py", "python3", "")
 # What a module may do at import: define things, import things, bind names, document itself.
+UNNAMED = "unnamed"  # the stem of a block without a file name, until it gets one
 KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
 
 
@@ -21,6 +28,69 @@ class Module:
     code: str
     error: str | None  # why it is not acceptable (empty, does not compile); None: it is
     removed: list[str]  # the top-level statements dropped as demo code, first line of each
+
+
+def salvage(code: str) -> str:
+    """Code cut off mid-statement (the model ran out of tokens, often in a loop) without its unfinished tail: the
+    longest run of its first lines that compiles, if that keeps at least half of it; else the code as it is."""
+    if syntax_error(code) is None:
+        return code
+    lines = code.splitlines(keepends=True)
+    for end in range(len(lines) - 1, len(lines) // 2, -1):
+        head = "".join(lines[:end])
+        if head.strip() and syntax_error(head) is None:
+            return head
+    return code
+
+
+def missing_imports(code: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """Standard-library modules the code uses by name (`string.punctuation`, `re.sub`) but never imports: the most
+    common slip of a small model, and a NameError only when the function runs."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return []
+    bound: set[str] = set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            bound.update(node.names)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    modules = sys.stdlib_module_names | known
+    return sorted(name for name in used - bound if name in modules and not name.startswith("_"))
+
+
+def with_imports(code: str, changes: list[str], known: frozenset[str] = frozenset()) -> str:
+    """The code with the standard-library (and `known`) imports it forgot, after its docstring and `__future__`
+    imports."""
+    missing = missing_imports(code, known)
+    if not missing:
+        return code
+    changes.append("added the missing " + ", ".join(f"`import {m}`" for m in missing))
+    tree = ast.parse(code)
+    at = 0
+    for index, node in enumerate(tree.body):
+        docstring = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if docstring or (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            at = node.end_lineno or at
+    lines = code.splitlines(keepends=True)
+    return "".join([*lines[:at], *(f"import {m}\n" for m in missing), *lines[at:]])
+
+
+def _salvaged(code: str, changes: list[str]) -> str:
+    kept = salvage(code)
+    if kept != code:
+        changes.append(
+            f"dropped the unfinished end of a cut-off answer ({len(code.splitlines()) - len(kept.splitlines())} lines)"
+        )
+    return kept
 
 
 def syntax_error(code: str, filename: str = "module.py") -> str | None:
@@ -88,3 +158,224 @@ def python_module(text: str, path: str | None = None) -> Module:
     ):
         return Module(code, "defines no function or class", removed)
     return Module(code, None, removed)
+
+
+# --- the files of a code step --------------------------------------------------------------------------------
+
+_NAMED_PATH = re.compile(r"(?<![\w/.-])((?:[A-Za-z_][\w-]*/)*[A-Za-z_]\w*\.py)\b")
+
+
+_BACKTICKED = re.compile(r"`([^`\n]+)`")
+MISSING = "does not define "
+
+
+def named_in(requirement: str) -> list[str]:
+    """The functions and classes a requirement names in backticks: `slugify(text)`, `Stack()`, `EmptyStackError`
+    (a bare capitalised name), not builtins (`len(stack)`) and not plain words (`value`)."""
+    names = []
+    for span in _BACKTICKED.findall(requirement):
+        span = span.strip()
+        if call := re.match(r"(?:[A-Za-z_]\w*\.)?([A-Za-z_]\w*)\s*\(", span):
+            names.append(call.group(1))
+        elif re.fullmatch(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Z][a-z0-9]{2,}", span):
+            names.append(span)
+    return [n for n in dict.fromkeys(names) if n not in dir(builtins)]
+
+
+def _defined_anywhere(files: dict[str, str]) -> set[str]:
+    names = set()
+    for code in files.values():
+        with contextlib.suppress(SyntaxError, ValueError):
+            nodes = ast.walk(ast.parse(code))
+            names |= {n.name for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    return names
+
+
+def is_test_path(path: str) -> bool:
+    name = PurePosixPath(path).name
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or "tests" in path.split("/")
+
+
+def named_modules(requirement: str) -> list[str]:
+    """The module files a requirement names (`textstats.py`, `app/slug.py`), tests left out, in order."""
+    found = [p for p in _NAMED_PATH.findall(requirement) if not is_test_path(p) and safe_path(p) == p]
+    return list(dict.fromkeys(found))
+
+
+def import_name(path: str) -> str:
+    """`app/slug.py` -> `app.slug`."""
+    return path.removesuffix(".py").replace("/", ".")
+
+
+def _defines(code: str) -> list[str]:
+    """The public functions and classes a module defines at top level."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return []
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and not node.name.startswith("_")
+    ]
+
+
+@dataclass(frozen=True)
+class CodeFiles:
+    files: dict[str, str]  # path -> code, ready to import
+    error: str | None  # why they are not acceptable; None: they are
+    changes: list[str]  # what the guard changed: demo code removed, imports added, a cut-off end dropped
+
+
+def module_files(text: str, requirement: str = "", paths: Sequence[str] = ()) -> CodeFiles:
+    """The module(s) of a developer's answer, at the paths the requirement names (or `paths`, a repair's files).
+
+    Every Python block that is not a test file, stripped of demo code; blocks left defining nothing (an "example
+    usage" block) are dropped. A block without a file name takes the module name the requirement gives (when it
+    gives exactly one that no block uses), else a name from what it defines. Acceptable when each file compiles and
+    at least one defines a function or class.
+    """
+    blocks = [
+        b
+        for b in extract_code_blocks(text, default_stem=UNNAMED)
+        if (b.language in PYTHON or b.path.endswith(".py")) and not is_test_path(b.path)
+    ]
+    if not blocks and (whole := pick_block(text)):
+        blocks = [CodeBlock("python", whole, f"{UNNAMED}_1.py")]
+    changes: list[str] = []
+    files: dict[str, str] = {}
+    for block in blocks:
+        code, dropped = strip_demo(_salvaged(block.code, changes))
+        if not code.strip() or (not _defines(code) and len(blocks) > 1):
+            continue
+        changes += [f"removed the demo code `{line[:80]}`" for line in dropped]
+        code = with_imports(code, changes)
+        path = block.path if block.path.endswith(".py") else f"{UNNAMED}_{len(files) + 1}.py"
+        files[path] = code  # a later block of the same name is the newer version
+    named = list(dict.fromkeys([*paths, *named_modules(requirement)]))
+    unnamed = [p for p in files if p.startswith(f"{UNNAMED}_")]
+    free = [p for p in named if p not in files]
+    if len(unnamed) == 1 and len(free) == 1:
+        files = {free[0] if p == unnamed[0] else p: c for p, c in files.items()}
+    for path in [p for p in files if p.startswith(f"{UNNAMED}_")]:
+        stem = next(iter(_defines(files[path])), "solution")
+        files = {(_snake(stem) + ".py" if p == path and _snake(stem) + ".py" not in files else p): c
+                 for p, c in files.items()}  # fmt: skip
+    if not files:
+        return CodeFiles({}, "the answer holds no Python module", changes)
+    for path, code in files.items():
+        if error := syntax_error(code, path):
+            return CodeFiles(files, f"does not compile: {error}", changes)
+    if not any(_defines(code) for code in files.values()):
+        return CodeFiles(files, "defines no function or class", changes)
+    if missing := [n for n in named_in(requirement) if n not in _defined_anywhere(files)]:
+        names = ", ".join(f"`{n}`" for n in missing)
+        return CodeFiles(files, f"{MISSING}{names}, which the requirement names", changes)
+    return CodeFiles(files, None, changes)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def guard_tests(text: str, path: str, modules: dict[str, str]) -> CodeFiles:
+    """The pytest file of a tester's answer, made to test the real module: definitions that shadow the module's own
+    names are dropped (a small model pastes its own version of the code and tests that), and a file that does not
+    import the module gets the import. Acceptable when it compiles and holds at least one test."""
+    blocks = [b for b in extract_code_blocks(text) if b.language in PYTHON or b.path.endswith(".py")]
+    tests = [b for b in blocks if is_test_path(b.path)] or blocks
+    code = max(tests, key=lambda b: len(b.code)).code if tests else (text if syntax_error(text) is None else "")
+    changes: list[str] = []
+    code, dropped = strip_demo(_salvaged(code, changes))
+    changes += [f"removed the demo code `{line[:80]}`" for line in dropped]
+    if not code.strip():
+        return CodeFiles({}, "the answer holds no pytest code", changes)
+    if error := syntax_error(code, path):
+        return CodeFiles({path: code}, f"does not compile: {error}", changes)
+    provided = {name: import_name(p) for p, c in modules.items() for name in _defines(c)}
+    tree = ast.parse(code)
+    lines = code.splitlines(keepends=True)
+    for node in reversed(tree.body):
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in provided:
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            changes.append(f"removed `{lines[start - 1].strip()[:80]}`, which shadowed the module's own")
+            del lines[start - 1 : node.end_lineno]
+    code = "".join(lines)
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.ImportFrom | ast.Import)
+        for alias in node.names
+    }
+    used = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
+    missing = sorted(name for name in provided if name in used and name not in imported)
+    by_module: dict[str, list[str]] = {}
+    for name in missing:
+        by_module.setdefault(provided[name], []).append(name)
+    header = "".join(f"from {module} import {', '.join(names)}\n" for module, names in by_module.items())
+    code = with_imports(header + code, changes, known=frozenset({"pytest"}))
+    if not any(
+        (isinstance(n, ast.FunctionDef) and n.name.startswith("test")) or (
+            isinstance(n, ast.ClassDef) and n.name.startswith("Test"))
+        for n in ast.parse(code).body
+    ):  # fmt: skip
+        return CodeFiles({path: code}, "holds no test function (def test_...)", changes)
+    return CodeFiles({path: code}, None, changes)
+
+
+def interface(modules: dict[str, str]) -> str:
+    """What a tester may know of the code: each module's import line and its public functions' and classes'
+    signatures with the first line of their docstrings; never the bodies (tests come from the requirement)."""
+    parts = []
+    for path, code in modules.items():
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            continue
+        lines = [f"# {path} (import it as `{import_name(path)}`)"]
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
+                lines.append(_signature(node, ""))
+            elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                lines.append(f"class {node.name}:" + _doc(node, "    "))
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and (not item.name.startswith("_") or item.name == "__init__"):
+                        lines.append(_signature(item, "    "))
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef, indent: str) -> str:
+    returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+    return f"{indent}def {node.name}({ast.unparse(node.args)}){returns}: ..." + _doc(node, indent + "    ")
+
+
+def _doc(node: ast.AST, indent: str) -> str:
+    doc = ast.get_docstring(node)  # type: ignore[arg-type]
+    return f"\n{indent}# {doc.strip().splitlines()[0]}" if doc and doc.strip() else ""
+
+
+def path_for_tests(modules: dict[str, str], requirement: str = "") -> str:
+    """Where the tests of these modules go: `tests/test_<first module's name>.py`."""
+    first = next(iter(modules), None) or next(iter(named_modules(requirement)), "feature.py")
+    return f"tests/test_{PurePosixPath(first).stem}.py"
+
+
+def source_of_test(files: dict[str, str], node_id: str) -> str:
+    """The code of the test a pytest node id names (`tests/test_a.py::TestX::test_y[2]`), or ''."""
+    path, *names = node_id.split("::")
+    if path not in files or not names:
+        return ""
+    try:
+        tree: ast.AST = ast.parse(files[path])
+    except (SyntaxError, ValueError):
+        return ""
+    for name in [*names[:-1], names[-1].split("[", 1)[0]]:
+        found = next(
+            (n for n in getattr(tree, "body", []) if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == name),
+            None,
+        )
+        if found is None:
+            return ""
+        tree = found
+    return ast.get_source_segment(files[path], tree) or ""

@@ -35,7 +35,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.schemas.health import ComponentHealth
 from config import Settings
-from workflows.types import RunInput, integrations_task_queue, llm_task_queue
+from workflows.types import RunInput, integrations_task_queue, llm_task_queue, sandbox_task_queue
 
 PROJECT_ATTRIBUTE = SearchAttributeKey.for_keyword("ConclaveProject")
 TYPE_ATTRIBUTE = SearchAttributeKey.for_keyword("ConclaveWorkflowType")
@@ -219,7 +219,7 @@ class RunControl:
     # --- health -----------------------------------------------------------------------------------------------
 
     async def health(self) -> dict[str, ComponentHealth]:
-        """`temporal`: the server answers; `worker`: some worker polls both task queues."""
+        """`temporal`: the server answers; `worker`: some worker polls each task queue."""
         address = self.settings.temporal_address
         started = time.perf_counter()
         try:
@@ -237,6 +237,7 @@ class RunControl:
             (self.task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
             (llm_task_queue(self.task_queue), TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
             (integrations_task_queue(self.task_queue), TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+            (sandbox_task_queue(self.task_queue), TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
         ]
         idle = []
         for name, kind in queues:

@@ -1,7 +1,8 @@
 """The shared step runner: what every workflow type does around its steps.
 
-A workflow class lists its steps in order with three helpers (`produce`, `produce_reviewed`, `decide`) that run
-the step of the same name from its template. The runner keeps the steps' states (the `progress` query), records
+A workflow class lists its steps in order with helpers that run the step of the same name from its template:
+`produce`, `produce_reviewed` and `decide`, and for code that is run, `write_code`, `write_tests` and
+`test_and_repair` (the code loop). The runner keeps the steps' states (the `progress` query), records
 them between steps (`record_progress`: the step boundaries a resume resets to), delivers a person's messages before
 the next agent turn, makes chosen decisions wait for approval, and records how the run ended: `completed`,
 `failed` with the error, or `cancelled` (recorded after the cancel, then the workflow closes as cancelled).
@@ -23,10 +24,23 @@ from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from activities.agent_turns import DecisionOutcome, DecisionRequest, TurnRequest, TurnResult
+    from activities.code_turns import (
+        CodeRequest,
+        CodeResult,
+        RoundSummary,
+        RulingRequest,
+        RulingResult,
+        TestOutcomeRequest,
+        TestRound,
+        TestRunRequest,
+    )
     from activities.definitions import CONFIGURATION_ERROR, ConclaveActivities
     from activities.integrations import SyncFailure, SyncRequest
+    from activities.sandbox import SandboxResult
+    from agents.code import ATTEMPTS
     from db.enums import MessageType, WorkflowStatus
     from integrations import JIRA
+    from workflows.legacy import CODE_LOOP
     from workflows.templates import StepKind, StepSpec, WorkflowTemplate
     from workflows.types import (
         FINISHED_STEP,
@@ -43,8 +57,10 @@ with workflow.unsafe.imports_passed_through():
         StepStatus,
         Team,
         TeamMember,
+        TestTally,
         integrations_task_queue,
         llm_task_queue,
+        sandbox_task_queue,
         summary_of,
     )
 
@@ -73,6 +89,15 @@ MODEL_RETRY = RetryPolicy(
 CALLS_PER_TURN = 3
 # A Jira or Confluence sync: a few dozen requests at most, each with its own timeout (INTEGRATION_TIMEOUT).
 SYNC_TIMEOUT = timedelta(minutes=5)
+# A test run: the sandbox's own limits (SANDBOX_WALL_SECONDS on the worker) stop it long before this.
+TEST_RUN_TIMEOUT = timedelta(minutes=15)
+TEST_RUN_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_attempts=3, non_retryable_error_types=[CONFIGURATION_ERROR]
+)
+# A ruling: the reviewer's answer and up to two repairs of its JSON; then the team votes on these two variants.
+CALLS_PER_RULING = 3
+KEEP_TESTS = {"title": "Keep the tests", "description": "They follow from the requirement: the code must change."}
+RULE_OUT_TESTS = {"title": "Rule them out", "description": "They contradict the requirement: they are not run again."}
 
 
 def describe(error: BaseException) -> str:
@@ -84,6 +109,10 @@ def describe(error: BaseException) -> str:
     return message
 
 
+def _counts(result: "SandboxResult") -> tuple[str, int, int, str | None]:
+    return result.status, result.passed, result.total, result.reason
+
+
 def _stop_if_cancelled() -> None:
     """A cancel that arrived while an activity finished anyway is still a cancel: stop before the next step."""
     if workflow.cancellation_reason() is not None:
@@ -91,15 +120,22 @@ def _stop_if_cancelled() -> None:
 
 
 class TeamRun:
-    """Base of the workflow classes: each sets `template` and defines `run` (calling `execute`) and `steps`."""
+    """Base of the workflow classes: each sets `template` and defines `run` (calling `execute`) and `steps`.
+
+    A class whose steps changed sets `legacy` to the template its runs followed before: a run started before the
+    change (its history has no `CODE_LOOP` patch marker) keeps those steps, so replaying it (a restarted worker, a
+    resume) issues the same commands as it did; `started_before_code_loop` tells `steps` which to run.
+    """
 
     template: ClassVar[WorkflowTemplate]
+    legacy: ClassVar[WorkflowTemplate | None] = None
 
     def __init__(self) -> None:
         self._input = RunInput(workflow_id="")
         self._team = Team(members=[])
         self._status = WorkflowStatus.PENDING.value
-        self._steps = [StepState(name=s.name, title=s.title, kind=s.kind.value) for s in self.template.steps]
+        self._template = self.template
+        self._steps = self._lay_out(self.template)
         self._current: StepState | None = None
         self._inbox: list[HumanMessage] = []
         self._signals = 0
@@ -107,6 +143,18 @@ class TeamRun:
         self._awaiting: str | None = None
         self._mirror_failed: set[str] = set()
         self._ended_at: str | None = None
+        # The code loop's work so far: the candidate modules, the tests and who wrote them.
+        self._candidates: list[CodeResult] = []
+        self._tests: CodeResult | None = None
+        self._tester: TeamMember | None = None
+
+    @staticmethod
+    def _lay_out(template: WorkflowTemplate) -> list[StepState]:
+        return [StepState(name=s.name, title=s.title, kind=s.kind.value) for s in template.steps]
+
+    @property
+    def started_before_code_loop(self) -> bool:
+        return self._template is not self.template
 
     # --- what a person and an operator see and send -----------------------------------------------------------
 
@@ -149,10 +197,13 @@ class TeamRun:
 
     async def execute(self, run: RunInput) -> RunProgress:
         self._input = run
+        if self.legacy is not None and not workflow.patched(CODE_LOOP):
+            self._template = self.legacy
+            self._steps = self._lay_out(self.legacy)
         try:
             self._team = await self._bookkeeping(
                 ConclaveActivities.start_run,
-                StartRequest(run.workflow_id, self.template.workflow_type.value, self.progress()),
+                StartRequest(run.workflow_id, self._template.workflow_type.value, self.progress()),
             )
             self._status = WorkflowStatus.RUNNING.value
             await self._mirror()
@@ -251,13 +302,222 @@ class TeamRun:
                 await self._await_approval(spec, state, outcome)
         return outcome
 
+    # --- the code loop: code, tests from the requirement, test runs with repairs --------------------------------
+
+    async def write_code(self, name: str) -> None:
+        """1. The developer writes the module(s) the requirement asks for, checked to compile and import cleanly:
+        `options.code.candidates` of them, each a little warmer than the last."""
+        spec = self._spec(name, StepKind.CODE)
+        developer = self._needed(spec, spec.role)
+        count = self._input.options.code.candidates
+        async with self._step(spec, developer) as state:
+            self._candidates = []
+            for n in range(1, count + 1):
+                turn = "module" if count == 1 else f"candidate-{n}"
+                self._candidates.append(await self._code_turn(spec, developer, turn, "module", attempt=n))
+            usable = [c for c in self._candidates if c.error is None]
+            files = ", ".join(dict.fromkeys(f["path"] for c in usable for f in c.files))
+            problems = "; ".join(dict.fromkeys(c.error for c in self._candidates if c.error))
+            state.summary = summary_of(
+                f"{len(usable)} of {count} candidates usable ({files})" if count > 1 and usable
+                else f"wrote {files}" if usable else f"no usable code yet: {problems}"
+            )  # fmt: skip
+
+    async def write_tests(self, name: str) -> None:
+        """2. The tester writes pytest tests from the requirement; of the code it is shown only the signatures."""
+        spec = self._spec(name, StepKind.TESTS)
+        self._tester = tester = self._needed(spec, spec.role)
+        async with self._step(spec, tester) as state:
+            module = next((c for c in self._candidates if c.error is None), None)
+            self._tests = await self._code_turn(spec, tester, "tests", "tests", modules=module.files if module else [])
+            files = ", ".join(f["path"] for f in self._tests.files)
+            state.summary = summary_of(
+                f"wrote {files}" if self._tests.error is None else f"no usable tests: {self._tests.error}"
+            )
+
+    async def test_and_repair(self, name: str) -> None:
+        """3. The sandbox runs the tests on the code (in round 1 on every candidate: the one passing the most goes
+        on); the developer repairs it from the failing tests; again, until they pass or `options.code.rounds` run
+        out. 4. Before a repair, the reviewer may find failing tests that contradict the requirement; the team
+        votes, and tests ruled out are not run again (never more than half of them). The report states what the
+        last run of the final code says, nothing more."""
+        spec = self._spec(name, StepKind.TEST_RUN)
+        developer = self._needed(spec, spec.role)
+        reviewer = self._team.first(spec.reviewer_role.value) if spec.reviewer_role else None
+        tests = self._tests
+        if tests is None:
+            raise ApplicationError(f"step {name} runs tests, and no step before it wrote any", non_retryable=True)
+        rounds = self._input.options.code.rounds
+        async with self._step(spec, developer) as state:
+            tally = state.tests = TestTally(candidates=len(self._candidates))
+            history: list[RoundSummary] = []
+            ruled_out: list[dict[str, str]] = []
+            screened: set[str] = set()
+            tried: list[tuple[CodeResult, SandboxResult]] = []
+            candidates = self._candidates
+            for round_ in range(1, rounds + 1):
+                results = await asyncio.gather(
+                    *(self._test_round(spec, round_, n, code, ruled_out) for n, code in enumerate(candidates, 1))
+                )
+                for n, result in enumerate(results, 1):
+                    history.append(RoundSummary(round_, n, result.status, result.passed, result.total, result.reason))
+                best = max(range(len(results)), key=lambda i: results[i].passed)  # the first of the best
+                code, result = candidates[best], results[best]
+                tried.append((code, result))
+                tally.round = round_
+                tally.status, tally.passed, tally.total, tally.reason = _counts(result)
+                await self._record_progress(state)
+                if result.status == "passed" or round_ == rounds or tests.error:
+                    break
+                failing = [t for t in result.failures if t.name not in screened]
+                if reviewer is not None and failing and code.error is None:
+                    screened.update(t.name for t in failing)
+                    ruled = await self._rule_out(spec, reviewer, round_, result, failing, len(ruled_out), code)
+                    ruled_out += ruled
+                    tally.ruled_out = len(ruled_out)
+                    gone = {r["test"] for r in ruled_out}
+                    if ruled and all(t.name in gone for t in result.failures):
+                        candidates = [code]  # nothing left to repair: run the rest again as it is
+                        continue
+                problem = None if result.total and result.status != "stopped" else result.reason
+                candidates = [
+                    await self._code_turn(
+                        spec, developer, f"repair-{round_}", "repair", attempt=round_, modules=code.files,
+                        tests=tests.files, last=result, problem=problem, parent=code.message_id,
+                    )
+                ]  # fmt: skip
+            code, result = self._final(tried)
+            tally.status, tally.passed, tally.total, tally.reason = _counts(result)
+            outcome = TestOutcomeRequest(
+                self._input.workflow_id, spec.name, (self._tester or developer).agent_id, code.files, tests.files,
+                result, history, rounds, len(self._candidates), ruled_out,
+            )  # fmt: skip
+            written = await self._bookkeeping(ConclaveActivities.record_test_outcome, outcome)
+            state.artifacts = list(dict.fromkeys([*state.artifacts, *(a["path"] for a in written)]))
+            state.summary = summary_of(self._verdict(tally, rounds))
+
+    @staticmethod
+    def _final(tried: list[tuple[CodeResult, "SandboxResult"]]) -> tuple[CodeResult, "SandboxResult"]:
+        """The code to keep: the one whose run passed the largest share of its tests (the later on a tie), with that
+        run; the last tried when none could be tested."""
+        tested = [(code, result) for code, result in tried if result.total]
+        if not tested:
+            return tried[-1]
+        return max(reversed(tested), key=lambda pair: pair[1].passed / pair[1].total)
+
+    @staticmethod
+    def _verdict(tally: TestTally, rounds: int) -> str:
+        ruled = f"; {tally.ruled_out} ruled out by the team" if tally.ruled_out else ""
+        if tally.status == "passed":
+            return f"all {tally.total} tests pass (round {tally.round} of {rounds}{ruled})"
+        if tally.total:
+            return f"NOT PASSING: {tally.passed} of {tally.total} tests pass after {tally.round} round(s){ruled}"
+        return f"NOT VERIFIED: {tally.reason or 'no test ran'}"
+
+    async def _test_round(
+        self, spec: StepSpec, round_: int, candidate: int, code: CodeResult, ruled_out: list[dict[str, str]]
+    ) -> "SandboxResult":
+        """One run of the tests on one candidate in the sandbox; code or tests that the guard refused are not run:
+        the result says why."""
+        tests = self._tests
+        assert tests is not None
+        if tests.error or code.error or not code.files:
+            reason = (
+                f"the tests cannot be used: {tests.error}" if tests.error else f"the code cannot be used: {code.error}"
+            )
+            return SandboxResult(status="invalid", reason=reason)
+        request = TestRunRequest(
+            self._input.workflow_id, spec.name, round_, candidate, code.files, tests.files,
+            agent_id=(self._tester or self._needed(spec, spec.role)).agent_id,
+            deselect=[r["test"] for r in ruled_out], parent_message_id=code.message_id,
+            candidates=len(self._candidates) if round_ == 1 else 1,
+        )  # fmt: skip
+        done: TestRound = await workflow.execute_activity_method(
+            ConclaveActivities.run_tests, request, task_queue=sandbox_task_queue(workflow.info().task_queue),
+            start_to_close_timeout=TEST_RUN_TIMEOUT,
+            heartbeat_timeout=timedelta(seconds=self._input.heartbeat_timeout_seconds),
+            retry_policy=TEST_RUN_RETRY, cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )  # fmt: skip
+        _stop_if_cancelled()
+        return done.result
+
+    async def _rule_out(
+        self, spec: StepSpec, reviewer: TeamMember, round_: int, result: "SandboxResult", failing: list[Any],
+        already: int, code: CodeResult,
+    ) -> list[dict[str, str]]:  # fmt: skip
+        """The reviewer names failing tests that contradict the requirement; the team votes on ruling them out."""
+        tests = self._tests
+        assert tests is not None
+        limit = (result.total + already) // 2 - already  # at most half of all the tests, ever
+        if limit <= 0:
+            return []
+        state = self._state(spec.name)
+        await self._deliver_messages()
+        ruling: RulingResult = await self._model(
+            ConclaveActivities.rule_on_tests,
+            RulingRequest(self._input.workflow_id, spec.name, f"ruling-{round_}", reviewer.agent_id, tests.files,
+                          failing, limit, parent_message_id=code.message_id),
+            calls=CALLS_PER_RULING, members=[reviewer],
+        )  # fmt: skip
+        state.turns += 1
+        state.prompt_tokens += ruling.prompt_tokens
+        state.completion_tokens += ruling.completion_tokens
+        if not ruling.proposed:
+            return []
+        voters = [reviewer] + [
+            m for role in spec.voter_roles if (m := self._team.first(role.value)) and m.agent_id != reviewer.agent_id
+        ]
+        names = ", ".join(p["test"] for p in ruling.proposed)
+        outcome: DecisionOutcome = await self._model(
+            ConclaveActivities.hold_decision,
+            DecisionRequest(
+                workflow_id=self._input.workflow_id, step=spec.name, key=f"ruling-{round_}",
+                problem=f"Rule out these failing tests, which the reviewer finds contradict the requirement: {names}?",
+                description="\n".join(f"- {p['test']}: {p['reason']}" for p in ruling.proposed),
+                agent_ids=[v.agent_id for v in voters],
+                variants=[KEEP_TESTS, RULE_OUT_TESTS],
+            ),
+            calls=1 + len(voters), members=voters,
+        )  # fmt: skip
+        state.decision_id = outcome.decision_id
+        state.turns += 1
+        state.prompt_tokens += outcome.prompt_tokens
+        state.completion_tokens += outcome.completion_tokens
+        return list(ruling.proposed) if outcome.chosen_variant_id == "B" else []
+
+    async def _code_turn(
+        self, spec: StepSpec, agent: TeamMember, turn: str, purpose: str, *, attempt: int = 1,
+        modules: list[dict[str, str]] | None = None, tests: list[dict[str, str]] | None = None,
+        last: "SandboxResult | None" = None, problem: str | None = None, parent: str | None = None,
+    ) -> CodeResult:  # fmt: skip
+        await self._deliver_messages()
+        request = CodeRequest(
+            workflow_id=self._input.workflow_id, step=spec.name, turn=turn, agent_id=agent.agent_id,
+            purpose=purpose, task=spec.task, modules=modules or [], tests=tests or [],  # type: ignore[arg-type]
+            failures=last.failures if last else [], passed=last.passed if last else 0,
+            total=last.total if last else 0, problem=problem, attempt=attempt, parent_message_id=parent,
+        )  # fmt: skip
+        result: CodeResult = await self._model(ConclaveActivities.write_code, request, calls=ATTEMPTS, members=[agent])
+        state = self._state(spec.name)
+        state.turns += 1
+        state.prompt_tokens += result.prompt_tokens
+        state.completion_tokens += result.completion_tokens
+        state.artifacts = list(dict.fromkeys([*state.artifacts, *(a["path"] for a in result.files)]))
+        return result
+
     # --- parts ------------------------------------------------------------------------------------------------
 
     def _spec(self, name: str, kind: StepKind) -> StepSpec:
-        spec = self.template.step(name)
+        spec = self._template.step(name)
         if spec.kind != kind:
             raise ApplicationError(f"step {name} is a {spec.kind} step, not {kind}", non_retryable=True)
         return spec
+
+    def _needed(self, spec: StepSpec, role: Any) -> TeamMember:
+        member = self._member(spec, role)
+        if member is None:  # an optional step of this kind would be skipped by its caller; these are never optional
+            raise ApplicationError(f"the team has no {role.value} for step {spec.name}", non_retryable=True)
+        return member
 
     def _member(self, spec: StepSpec, role: Any) -> TeamMember | None:
         member = self._team.first(role.value)

@@ -3,7 +3,11 @@
 A template names its steps in order. Each step is one of three kinds, built from the agents of `agents/`:
 - `produce`: one agent writes something (a document or code; code blocks become artifacts);
 - `review_loop`: one agent writes, a reviewer judges, and the author revises until approved or out of rounds;
-- `decide`: a lead proposes variants, the team votes, the lead justifies the choice.
+- `decide`: a lead proposes variants, the team votes, the lead justifies the choice;
+- `code`: the developer writes the module(s) the requirement asks for, checked to import (best of k candidates);
+- `tests`: the tester writes pytest tests from the requirement, seeing only the module's signatures;
+- `test_run`: the sandbox runs the tests; the developer repairs from the failures, round after round, and the
+  reviewer may rule out a test that contradicts the requirement (the team votes on it).
 
 The workflow classes (`workflows/<type>.py`) walk these same definitions, so what the API describes is what runs.
 Plain data only: this module is imported by workflow code and must stay deterministic.
@@ -16,6 +20,10 @@ from db.enums import AgentRole, WorkflowType
 
 DEFAULT_REVIEW_ROUNDS = 1
 MAX_REVIEW_ROUNDS = 5
+DEFAULT_TEST_ROUNDS = 3
+MAX_TEST_ROUNDS = 6
+DEFAULT_CANDIDATES = 1
+MAX_CANDIDATES = 4
 DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600
 
 
@@ -23,6 +31,9 @@ class StepKind(StrEnum):
     PRODUCE = "produce"
     REVIEW_LOOP = "review_loop"
     DECIDE = "decide"
+    CODE = "code"
+    TESTS = "tests"
+    TEST_RUN = "test_run"
 
 
 @dataclass(frozen=True)
@@ -30,12 +41,12 @@ class StepSpec:
     name: str
     title: str
     kind: StepKind
-    # Who writes (produce, review_loop) or leads the decision (decide).
+    # Who writes (produce, review_loop, code, tests), leads the decision (decide) or repairs (test_run).
     role: AgentRole
     task: str
-    # review_loop: who judges the work.
+    # review_loop: who judges the work; test_run: who may rule out a test.
     reviewer_role: AgentRole | None = None
-    # decide: who votes besides the lead (those of these roles the project has).
+    # decide, test_run: who votes besides the lead (those of these roles the project has).
     voter_roles: tuple[AgentRole, ...] = ()
     # An optional step is skipped, not failed, when the project has no agent of its role.
     optional: bool = False
@@ -85,20 +96,30 @@ class WorkflowTemplate:
         raise KeyError(f"{self.workflow_type} has no step {name!r}")
 
 
-def _inputs(requirement: str) -> tuple[InputSpec, ...]:
+def _inputs(requirement: str, *, review: bool = False, code: bool = False) -> tuple[InputSpec, ...]:
+    """The inputs a run of the template takes: the requirement, and the options that apply to its steps."""
+    reviewing = InputSpec(
+        "options.max_review_rounds",
+        f"Revisions a reviewer may ask for in each review loop (0-{MAX_REVIEW_ROUNDS}, "
+        f"default {DEFAULT_REVIEW_ROUNDS}).",
+    )
+    coding = InputSpec(
+        "options.code",
+        f"The test loop: `rounds` of tests in the sandbox, the first included (1-{MAX_TEST_ROUNDS}, default "
+        f"{DEFAULT_TEST_ROUNDS}), and `candidates`, the modules written at first, of which the one passing most "
+        f"tests goes on (1-{MAX_CANDIDATES}, default {DEFAULT_CANDIDATES}).",
+    )
+    approval = InputSpec(
+        "options.approval",
+        "Decisions that wait for a person's approval: `decisions` (step names, or ['*'] for all), "
+        f"`timeout_seconds` (default {DEFAULT_APPROVAL_TIMEOUT_SECONDS}) and `on_timeout` "
+        "(`accept` the team's choice, the default, or `fail` the run).",
+    )
     return (
         InputSpec("requirement", requirement, required=True),
-        InputSpec(
-            "options.max_review_rounds",
-            f"Revisions a reviewer may ask for in each review loop (0-{MAX_REVIEW_ROUNDS}, "
-            f"default {DEFAULT_REVIEW_ROUNDS}).",
-        ),
-        InputSpec(
-            "options.approval",
-            "Decisions that wait for a person's approval: `decisions` (step names, or ['*'] for all), "
-            f"`timeout_seconds` (default {DEFAULT_APPROVAL_TIMEOUT_SECONDS}) and `on_timeout` "
-            "(`accept` the team's choice, the default, or `fail` the run).",
-        ),
+        *([reviewing] if review else []),
+        *([coding] if code else []),
+        approval,
     )
 
 
@@ -121,11 +142,19 @@ P, A, D, R, T, W = (
     AgentRole.TECH_WRITER,
 )
 
+TESTS_FROM_REQUIREMENT = (
+    "Write pytest tests that check what the requirement states: its examples, its rules and the edge cases it names."
+)
+VERIFY = (
+    "Run the tests on the code in the sandbox; repair the code from the failing tests until they pass or the rounds "
+    "run out."
+)
+
 FEATURE_DEVELOPMENT = WorkflowTemplate(
     workflow_type=WorkflowType.FEATURE_DEVELOPMENT,
     title="Feature development",
-    description="From a feature request to reviewed code with tests: stories, a design decision, "
-    "implementation under review, tests and a short guide.",
+    description="From a feature request to code whose tests pass: stories, a design decision, the code, tests "
+    "written from the requirement, and test runs in a sandbox with repairs until they pass; then a short guide.",
     steps=(
         StepSpec("requirements", "User stories", StepKind.PRODUCE, P,
                  "Write the user stories with numbered acceptance criteria for the requirement. "
@@ -133,38 +162,39 @@ FEATURE_DEVELOPMENT = WorkflowTemplate(
         StepSpec("design", "Design decision", StepKind.DECIDE, A,
                  "How should the requirement be implemented (modules, main functions, data)?",
                  voter_roles=(D, R)),
-        StepSpec("implementation", "Implementation", StepKind.REVIEW_LOOP, D,
-                 "Implement the requirement as decided in the design decision. " + CODE_FILES,
-                 reviewer_role=R, self_check=True),
-        StepSpec("tests", "Tests", StepKind.PRODUCE, T,
-                 "Write pytest tests for the implementation that check the acceptance criteria and the edge "
-                 "cases. " + _file("python", "tests/test_feature.py")),
+        StepSpec("implementation", "Implementation", StepKind.CODE, D,
+                 "Write the module(s) that implement the requirement as decided in the design decision."),
+        StepSpec("tests", "Tests", StepKind.TESTS, T, TESTS_FROM_REQUIREMENT),
+        StepSpec("verification", "Test runs", StepKind.TEST_RUN, D, VERIFY, reviewer_role=R, voter_roles=(D, T)),
         StepSpec("documentation", "Guide", StepKind.PRODUCE, W,
                  "Write a short guide to the new feature: what it does, how to use it, one example. "
                  + _file("markdown", "docs/feature.md"), optional=True),
     ),
-    inputs=_inputs("The feature to build, as a user would ask for it."),
+    inputs=_inputs("The feature to build, as a user would ask for it.", code=True),
 )  # fmt: skip
 
 BUG_FIX = WorkflowTemplate(
     workflow_type=WorkflowType.BUG_FIX,
     title="Bug fix",
-    description="From a bug report to a reviewed fix: reproduce it in a test, decide the fix, fix under review, "
-    "verify.",
+    description="From a bug report to a fix whose tests pass: analyse it, decide the fix, write the fixed code, "
+    "tests that reproduce the bug, and test runs in a sandbox with repairs until they pass.",
     steps=(
-        StepSpec("reproduction", "Reproduce", StepKind.PRODUCE, T,
-                 "Analyse the bug report: the expected and the actual behaviour, the likely cause, and a pytest "
-                 "test that fails while the bug is there. " + _file("python", "tests/test_bug.py")),
+        StepSpec("reproduction", "Analysis", StepKind.PRODUCE, T,
+                 "Analyse the bug report: the expected and the actual behaviour, how to trigger it, and the likely "
+                 "cause. " + _file("markdown", "docs/bug.md")),
         StepSpec("fix_approach", "Fix decision", StepKind.DECIDE, D,
                  "What is the right fix for this bug (and what must it not change)?", voter_roles=(R, T)),
-        StepSpec("fix", "Fix", StepKind.REVIEW_LOOP, D,
-                 "Fix the bug as decided, with the smallest change that makes the reproduction test pass. "
-                 + CODE_FILES, reviewer_role=R, self_check=True),
-        StepSpec("verification", "Verify", StepKind.PRODUCE, T,
-                 "Check the fix against the bug report and the reproduction test; list what you verified and "
-                 "any regression risk. " + _file("markdown", "docs/verification.md")),
+        StepSpec("fix", "Fix", StepKind.CODE, D,
+                 "Write the fixed module(s): the code of the bug report with the bug fixed as decided, and nothing "
+                 "else changed."),
+        StepSpec("regression_tests", "Regression tests", StepKind.TESTS, T,
+                 "Write pytest tests from the bug report: the case that triggers the bug, with the behaviour the "
+                 "report expects, then the behaviour that must not change."),
+        StepSpec("verification", "Test runs", StepKind.TEST_RUN, D, VERIFY, reviewer_role=R, voter_roles=(D, T)),
     ),
-    inputs=_inputs("The bug: what happens, what should happen, how to trigger it."),
+    inputs=_inputs(
+        "The bug: what happens, what should happen, how to trigger it (with the code, if it is short).", code=True
+    ),
 )  # fmt: skip
 
 CODE_REVIEW = WorkflowTemplate(
@@ -190,7 +220,7 @@ REFACTORING = WorkflowTemplate(
     workflow_type=WorkflowType.REFACTORING,
     title="Refactoring",
     description="Improve the structure of existing code without changing its behaviour: assess, choose a plan, "
-    "refactor under review, verify.",
+    "refactor, pin the behaviour in tests, and run them in a sandbox with repairs until they pass.",
     steps=(
         StepSpec("assessment", "Assessment", StepKind.PRODUCE, A,
                  "Assess the code: what makes it hard to change, and what must keep working exactly as now. "
@@ -198,14 +228,15 @@ REFACTORING = WorkflowTemplate(
         StepSpec("plan", "Refactoring plan", StepKind.DECIDE, A,
                  "Which refactoring should we do, in what order, keeping the behaviour unchanged?",
                  voter_roles=(D, R)),
-        StepSpec("refactor", "Refactor", StepKind.REVIEW_LOOP, D,
-                 "Refactor the code following the chosen plan; the behaviour must not change. " + CODE_FILES,
-                 reviewer_role=R, self_check=True),
-        StepSpec("verification", "Behaviour tests", StepKind.PRODUCE, T,
-                 "Write pytest tests that pin the behaviour the refactoring must keep. "
-                 + _file("python", "tests/test_behaviour.py"), optional=True),
+        StepSpec("refactor", "Refactor", StepKind.CODE, D,
+                 "Write the refactored module(s) following the chosen plan: the same names and behaviour as the "
+                 "code given, better structured."),
+        StepSpec("behaviour_tests", "Behaviour tests", StepKind.TESTS, T,
+                 "Write pytest tests that pin the behaviour of the code given in the requirement, which the "
+                 "refactoring must keep: the results it gives for typical and edge-case inputs."),
+        StepSpec("verification", "Test runs", StepKind.TEST_RUN, D, VERIFY, reviewer_role=R, voter_roles=(D, T)),
     ),
-    inputs=_inputs("The code to refactor and what bothers you about it."),
+    inputs=_inputs("The code to refactor and what bothers you about it.", code=True),
 )  # fmt: skip
 
 DOCUMENTATION = WorkflowTemplate(
@@ -223,7 +254,7 @@ DOCUMENTATION = WorkflowTemplate(
                  "Write the document following the chosen structure; be accurate and concrete, with examples. "
                  + _file("markdown", "docs/guide.md"), reviewer_role=R),
     ),
-    inputs=_inputs("What to document, for whom, and the facts or code it must cover."),
+    inputs=_inputs("What to document, for whom, and the facts or code it must cover.", review=True),
 )  # fmt: skip
 
 TEMPLATES: dict[WorkflowType, WorkflowTemplate] = {

@@ -5,7 +5,12 @@ so a run's history stays small (prompts and outputs live in PostgreSQL and stora
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from workflows.templates import DEFAULT_APPROVAL_TIMEOUT_SECONDS, DEFAULT_REVIEW_ROUNDS
+from workflows.templates import (
+    DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+    DEFAULT_CANDIDATES,
+    DEFAULT_REVIEW_ROUNDS,
+    DEFAULT_TEST_ROUNDS,
+)
 
 SUMMARY_CHARS = 300
 
@@ -18,6 +23,11 @@ def llm_task_queue(task_queue: str) -> str:
 def integrations_task_queue(task_queue: str) -> str:
     """Jira and Confluence syncs poll their own queue too: a slow server never holds up a run's bookkeeping."""
     return f"{task_queue}-integrations"
+
+
+def sandbox_task_queue(task_queue: str) -> str:
+    """Test runs of the agents' code poll theirs: CPU-bound child processes, on hosts chosen to run them."""
+    return f"{task_queue}-sandbox"
 
 
 class StepStatus(StrEnum):
@@ -46,9 +56,18 @@ class ApprovalOptions:
 
 
 @dataclass
+class CodeOptions:
+    # Test runs in the sandbox, the first included; each later one follows a repair by the developer.
+    rounds: int = DEFAULT_TEST_ROUNDS
+    # Modules the developer writes at the start (other temperatures and seeds); the one passing most tests goes on.
+    candidates: int = DEFAULT_CANDIDATES
+
+
+@dataclass
 class RunOptions:
     max_review_rounds: int = DEFAULT_REVIEW_ROUNDS
     approval: ApprovalOptions = field(default_factory=ApprovalOptions)
+    code: CodeOptions = field(default_factory=CodeOptions)
 
 
 @dataclass
@@ -80,6 +99,21 @@ class Team:
 
 
 @dataclass
+class TestTally:
+    """Where a step that runs tests stands: the last round's counts (what the run may claim), and how it got there."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    status: str = "pending"  # passed, failed, error, stopped (a limit), invalid (no usable module or tests)
+    round: int = 0
+    passed: int = 0
+    total: int = 0
+    ruled_out: int = 0
+    candidates: int = 0
+    reason: str | None = None
+
+
+@dataclass
 class StepState:
     name: str
     title: str
@@ -96,6 +130,7 @@ class StepState:
     turns: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    tests: TestTally | None = None
 
 
 @dataclass

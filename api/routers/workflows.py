@@ -32,7 +32,7 @@ from db.records import set_workflow_status
 from db.team import missing_roles, team_agents
 from integrations import CONFLUENCE, JIRA
 from workflows.templates import TEMPLATES, StepKind
-from workflows.types import ApprovalOptions, DecisionApproval, RunInput, RunOptions
+from workflows.types import ApprovalOptions, CodeOptions, DecisionApproval, RunInput, RunOptions
 
 router = APIRouter(prefix="/workflows", tags=["workflows"], responses=COMMON_ERRORS)
 
@@ -46,9 +46,10 @@ def _conflict(message: str) -> HTTPException:
 def _run_input(settings: Any, workflow: Workflow) -> RunInput:
     options = dict(workflow.options or {})
     approval = ApprovalOptions(**options.pop("approval", {}))
+    code = CodeOptions(**options.pop("code", {}))
     return RunInput(
         workflow_id=str(workflow.workflow_id),
-        options=RunOptions(approval=approval, **options),
+        options=RunOptions(approval=approval, code=code, **options),
         heartbeat_timeout_seconds=settings.activity_heartbeat_timeout,
         integration_attempts=settings.integration_max_attempts,
     )

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints
 
 from db.enums import WorkflowPriority, WorkflowType
-from workflows.templates import DEFAULT_APPROVAL_TIMEOUT_SECONDS, DEFAULT_REVIEW_ROUNDS, MAX_REVIEW_ROUNDS
+from workflows.templates import (
+    DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+    DEFAULT_CANDIDATES,
+    DEFAULT_REVIEW_ROUNDS,
+    DEFAULT_TEST_ROUNDS,
+    MAX_CANDIDATES,
+    MAX_REVIEW_ROUNDS,
+    MAX_TEST_ROUNDS,
+)
 
 from .common import InputModel, Name, Omittable, OutputModel, PartialUpdate, ShortText, Tag, Text, storable_text
 
@@ -29,11 +37,26 @@ class ApprovalOptions(InputModel):
     )
 
 
+class CodeOptions(InputModel):
+    rounds: int = Field(
+        DEFAULT_TEST_ROUNDS, ge=1, le=MAX_TEST_ROUNDS,
+        description="Test runs in the sandbox, the first included; each later one follows a repair of the code.",
+    )  # fmt: skip
+    candidates: int = Field(
+        DEFAULT_CANDIDATES, ge=1, le=MAX_CANDIDATES,
+        description="Modules written at first (other temperatures and seeds); the one passing most tests goes on.",
+    )  # fmt: skip
+
+
 class WorkflowOptions(InputModel):
     max_review_rounds: int = Field(
         DEFAULT_REVIEW_ROUNDS, ge=0, le=MAX_REVIEW_ROUNDS, description="Revisions a reviewer may ask for per loop."
     )
     approval: ApprovalOptions = ApprovalOptions.model_validate({})
+    code: CodeOptions = Field(
+        default_factory=lambda: CodeOptions.model_validate({}),
+        description="The code loop of feature_development, bug_fix and refactoring.",
+    )
 
 
 class WorkflowCreate(InputModel):

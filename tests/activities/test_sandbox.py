@@ -6,14 +6,21 @@ import subprocess
 import threading
 import time
 import uuid
+from dataclasses import replace
 
 import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from temporalio.exceptions import CancelledError
 from temporalio.testing import ActivityEnvironment
 
+from activities.agent_turns import record_files, store_files
+from activities.code_turns import TestRunRequest
 from activities.definitions import ConclaveActivities
-from activities.sandbox import Limits, SandboxRequest, UnsafePath, isolation_available, run_pytest
+from activities.sandbox import Limits, UnsafePath, isolation_available, run_pytest
+from activities.storage import ArtifactStore
 from config import ROOT, Settings
+from db.models import Agent, AgentMessage, Project, Workflow, WorkflowEvent
 
 MODULE = "def add(a, b):\n    return a + b\n"
 FAST = Limits(wall_seconds=20)
@@ -149,17 +156,61 @@ def test_a_cancel_stops_it_at_once():
     assert result.duration_ms < 5000
 
 
-def test_as_an_activity_it_heartbeats_and_a_cancel_kills_it(settings: Settings):
+def stored(engine: Engine, store: ArtifactStore, files: dict[str, str]) -> tuple[uuid.UUID, uuid.UUID, list]:
+    """A run, a tester, and the files as the run's artifacts (as the code steps leave them)."""
+    with Session(engine) as session, session.begin():
+        project = Project(name="Sandbox", type="library", status="active", created_by="test")
+        session.add(project)
+        session.flush()
+        workflow = Workflow(
+            project_id=project.id,
+            name="Run",
+            workflow_type="feature_development",
+            status="running",
+            priority="low",
+            requirement="Write add(a, b).",
+            created_by="test",
+        )
+        tester = Agent(name="Tess", role="tester", status="idle", model="m", project_id=project.id)
+        session.add_all([workflow, tester])
+        session.flush()
+        ids = workflow.workflow_id, tester.agent_id
+    refs = store_files(store, ids[0], "verification", "code", ids[1], list(files.items()))
+    with Session(engine) as session, session.begin():
+        record_files(session, ids[0], "verification", ids[1], refs)
+    return ids[0], ids[1], [r.ref for r in refs]
+
+
+def test_as_an_activity_it_records_the_round_heartbeats_and_a_cancel_kills_it(
+    settings: Settings, db: Engine, store: ArtifactStore
+):
     environment = ActivityEnvironment()
     beats: list[object] = []
     environment.on_heartbeat = lambda *details: beats.append(details)
-    activities = ConclaveActivities(settings)
+    activities = ConclaveActivities(settings, store=store)
+    workflow_id, tester, refs = stored(db, store, with_test("print('x' * 20_000)\nassert add(1, 1) == 3"))
+    request = TestRunRequest(str(workflow_id), "verification", 1, 1, refs[:1], refs[1:], str(tester), limits=FAST)
 
-    done = environment.run(activities.run_tests, SandboxRequest(with_test("print('x' * 20_000)"), FAST))
-    assert done.status == "passed" and beats and len(done.output) <= 8_000, "its result stays small for history"
+    done = environment.run(activities.run_tests, request)
+    assert (done.result.status, done.result.failed) == ("failed", 1) and beats
+    assert len(done.result.output) <= 8_000, "its result stays small for the run's history"
+    with Session(db) as session:
+        message = session.get(AgentMessage, uuid.UUID(done.message_id))
+        assert message is not None and message.message_type == "review" and message.agent_name == "Tess"
+        assert message.content.startswith("Test round 1: 0 of 1 tests pass")
+        assert "- `test_it.py::test_it` failed: assert 2 == 3" in message.content
+        event = session.scalars(
+            select(WorkflowEvent).where(WorkflowEvent.event_type == "workflow_progress_update")
+        ).one()
+        assert event.data == {"step": "verification", "tests": {
+            "round": 1, "candidate": 1, "status": "failed", "passed": 0, "failed": 1, "errors": 0, "total": 1,
+            "reason": None}}  # fmt: skip
+    again = environment.run(activities.run_tests, request)
+    assert again.result == done.result, "a retried round returns what was recorded, without running again"
 
+    _, _, looping = stored(db, store, with_test("while True:\n    pass"))
     threading.Timer(1.5, environment.cancel).start()
     started = time.monotonic()
     with pytest.raises(CancelledError):
-        environment.run(activities.run_tests, SandboxRequest(with_test("while True:\n    pass"), FAST))
+        environment.run(activities.run_tests, replace(request, round=2, modules=looping[:1], tests=looping[1:]))
     assert time.monotonic() - started < 5

@@ -1,6 +1,19 @@
 """Python out of small models' answers: the right block, no demo code, never an empty or broken module."""
 
-from agents.pycode import pick_block, python_module, strip_demo
+from agents.prompts import FailingTest, failures_block
+from agents.pycode import (
+    guard_tests,
+    interface,
+    missing_imports,
+    module_files,
+    named_in,
+    named_modules,
+    path_for_tests,
+    pick_block,
+    python_module,
+    source_of_test,
+    strip_demo,
+)
 
 MODULE = 'def slugify(text: str) -> str:\n    return "-".join(text.lower().split())\n'
 
@@ -43,3 +56,91 @@ def test_an_empty_or_broken_module_is_never_accepted():
     assert broken.error is not None and broken.error.startswith("does not compile: slug.py, line 1")
     assert python_module("```python\nprint('hello')\n```").error == "the answer holds no Python code"
     assert python_module("```python\nimport os\nX = 1\n```").error == "defines no function or class"
+
+
+def test_the_modules_of_an_answer_land_at_the_path_the_requirement_names():
+    requirement = "Add `slugify(text)` in `utils/slug.py`; tests go in tests/test_slug.py."
+    answer = (
+        "```python\nimport re\n\ndef slugify(text: str) -> str:\n    return re.sub('[^a-z]+', '-', text.lower())\n\n"
+        "print(slugify('A b'))\n```\nUsage:\n```python\nfrom utils.slug import slugify\nprint(slugify('x'))\n```\n"
+        "`tests/test_slug.py`\n```python\ndef test_x():\n    assert True\n```"
+    )
+    code = module_files(answer, requirement)
+    assert list(code.files) == ["utils/slug.py"], "the usage block and the developer's own tests are not modules"
+    assert (
+        code.error is None
+        and "print(" not in code.files["utils/slug.py"]
+        and code.changes == ["removed the demo code `print(slugify('A b'))`"]
+    )
+    assert list(module_files("```python\nclass WordCounter:\n    pass\n```").files) == ["word_counter.py"]
+    assert module_files("```python\nfrom x import y\n```").error == "defines no function or class"
+    assert module_files("Sorry, I cannot.").error == "the answer holds no Python module"
+    assert module_files("```python\ndef f(:\n```").error.startswith("does not compile: solution.py, line 1")
+
+
+def test_tests_get_the_real_module_not_a_pasted_copy():
+    modules = {"utils/slug.py": "def slugify(text):\n    return text\n\nclass Slugger:\n    pass\n"}
+    answer = (
+        "```python\nimport pytest\n\ndef slugify(text):\n    return 'fake'\n\n"
+        "def test_it():\n    assert slugify('A') == 'a'\n    assert Slugger()\n\ntest_it()\n```"
+    )
+    tests = guard_tests(answer, "tests/test_slug.py", modules)
+    code = tests.files["tests/test_slug.py"]
+    assert tests.error is None and code.startswith("from utils.slug import Slugger, slugify\n")
+    assert "'fake'" not in code and "\ntest_it()" not in code
+    cut_off = (
+        "```python\nfrom utils.slug import slugify\n\ndef test_a():\n    assert slugify('A') == 'a'\n\n"
+        "def test_b():\n    assert slugify('B') =="
+    )
+    salvaged = guard_tests(cut_off, "tests/test_slug.py", modules)
+    assert salvaged.error is None and "def test_a" in salvaged.files["tests/test_slug.py"]
+    assert "test_b" not in salvaged.files["tests/test_slug.py"]
+    assert salvaged.changes == ["dropped the unfinished end of a cut-off answer (2 lines)"]
+    assert guard_tests("```python\ndef helper():\n    pass\n```", "tests/t.py", modules).error == (
+        "holds no test function (def test_...)"
+    )
+
+
+def test_the_tester_sees_signatures_not_bodies_and_a_failing_test_is_found_by_its_node_id():
+    modules = {
+        "stack.py": 'class Stack:\n    """A LIFO stack."""\n\n    def __init__(self):\n        self._items = []\n\n'
+        "    def push(self, item: int) -> None:\n        self._items.append(item)\n\n"
+        "    def _secret(self):\n        pass\n\n"
+        'def peek(s: "Stack") -> int:\n    """The top item."""\n    return s._items[-1]\n'
+    }
+    api = interface(modules)
+    assert "# stack.py (import it as `stack`)" in api and "class Stack:\n    # A LIFO stack." in api
+    assert "def push(self, item: int) -> None: ..." in api and "def __init__(self): ..." in api
+    assert "def peek(s: 'Stack') -> int: ...\n    # The top item." in api
+    assert "append" not in api and "_secret" not in api
+    tests = {"tests/test_stack.py": "class TestStack:\n    def test_push(self):\n        assert 1\n\n"
+             "def test_b():\n    pass\n"}  # fmt: skip
+    assert source_of_test(tests, "tests/test_stack.py::TestStack::test_push[1]").startswith("def test_push(self):")
+    assert source_of_test(tests, "tests/test_stack.py::test_b") == "def test_b():\n    pass"
+    assert source_of_test(tests, "tests/test_stack.py::test_missing") == ""
+    assert path_for_tests(modules) == "tests/test_stack.py"
+    assert named_modules("see `a/b.py` and test_b.py") == ["a/b.py"]
+
+
+def test_a_forgotten_standard_import_is_added_and_failures_alike_are_shown_once():
+    answer = (
+        "```python\n'''Slugs.'''\ndef slugify(text, string=None):\n    return re.sub('[^a-z]', '', text) + os.sep\n```"
+    )
+    code = module_files(answer, "Write `slug.py`.")
+    assert code.files["slug.py"].startswith("'''Slugs.'''\nimport os\nimport re\ndef slugify")
+    assert "added the missing `import os`, `import re`" in code.changes
+    assert missing_imports("import re as regex\ndef f(json):\n    return regex.x, json.y, undefined_name") == []
+
+    same = [FailingTest(f"t.py::test_{n}", "", "NameError: name 'string' is not defined\nmore") for n in range(5)]
+    block = failures_block([*same, FailingTest("t.py::test_x", "def test_x(): ...", "assert 1 == 2")])
+    assert block.count("NameError") == 1 and "(and 4 more tests failing with the same error)" in block
+    assert "### t.py::test_x\n```python\ndef test_x(): ...\n```" in block
+
+
+def test_code_that_lacks_a_name_the_requirement_gives_is_sent_back():
+    requirement = "Write `stack.py` with a class `Stack` (`push(item)`, `pop()`, `len(stack)`) and `EmptyStackError`."
+    assert named_in(requirement) == ["Stack", "push", "pop", "EmptyStackError"]
+    answer = "```python\nclass Stack:\n    def push(self, item):\n        pass\n\n    def pop(self):\n        pass\n```"
+    assert module_files(answer, requirement).error == "does not define `EmptyStackError`, which the requirement names"
+    fixed = answer.replace("```python\n", "```python\nclass EmptyStackError(Exception):\n    pass\n\n")
+    assert module_files(fixed, requirement).error is None

@@ -1,10 +1,16 @@
-"""One run on a real llama.cpp model (SmolLM2-135M, the smallest that shows the point): a code review through the
-API, on the real Temporal dev server, with real tokens counted."""
+"""Runs on a real llama.cpp model through the API, on the real Temporal dev server: a code review on SmolLM2-135M
+(the smallest that shows the point, with real tokens counted), and a feature whose code is tested in the sandbox on
+the default model (the smallest here that writes working code)."""
+
+import json
 
 import pytest
 from fastapi.testclient import TestClient
 
+from activities.sandbox import Limits, run_pytest
 from agents.llm.llama_cpp import LlamaCppBackend
+from agents.llm.model import ensure_default_model
+from config import Settings
 
 from .support import messages, staffed_project, start_run, wait_for
 
@@ -29,3 +35,49 @@ def test_a_code_review_runs_on_the_real_model(api: TestClient, start_worker, rea
     assert sum(m["completion_tokens"] or 0 for m in said) == run["metrics"]["completion_tokens"] > 0
     decisions = api.get(f"/api/communication/{workflow_id}/decisions").json()["items"]
     assert len(decisions) == 1 and len(decisions[0]["votes"]) == 2
+
+
+@pytest.fixture(scope="session")
+def default_llm(settings: Settings) -> LlamaCppBackend:
+    """The default model (Qwen2.5-Coder-0.5B): the smallest here that writes code worth running."""
+    backend = LlamaCppBackend(ensure_default_model(settings.llm_cache_dir), n_ctx=8192)
+    backend.load()
+    return backend
+
+
+CLAMP = (
+    "Write `numbers.py` with a function `clamp(value: int, low: int, high: int) -> int` that returns `value` limited "
+    "to the range from `low` to `high`: clamp(5, 0, 3) is 3, clamp(-1, 0, 3) is 0 and clamp(2, 0, 3) is 2."
+)
+
+
+@pytest.mark.timeout(1200)
+def test_a_feature_run_on_the_default_model_ends_with_code_whose_stored_tests_pass(
+    api: TestClient, start_worker, default_llm: LlamaCppBackend
+):
+    start_worker(default_llm)
+    # no tech writer: the guide is skipped; short answers where the step allows them
+    project_id = staffed_project(api, roles=("product_owner", "architect", "developer", "reviewer", "tester"))
+    for agent in api.get(f"/api/agents?project_id={project_id}").json()["items"]:
+        if agent["role"] in ("product_owner", "architect", "reviewer"):
+            assert api.put(f"/api/agents/{agent['agent_id']}", json={"max_tokens": 384}).status_code == 200
+    workflow_id = start_run(api, project_id, requirement=CLAMP)
+
+    run = wait_for(api, workflow_id, "completed", "failed", timeout=1100)
+    assert run["status"] == "completed", run["errors"]
+    metrics = run["metrics"]
+    files = {}
+    for item in api.get(f"/api/workflows/{workflow_id}/artifacts?limit=200").json()["items"]:
+        if item["step"] == "verification":
+            files[item["path"]] = api.get(f"/api/workflows/{workflow_id}/artifacts/{item['id']}").text
+    report = json.loads(files.pop("reports/test-report.json"))
+    assert "numbers.py" in files and any(path.startswith("tests/test_") for path in files)
+
+    # what the run claims is what its stored files do when anyone runs them again
+    again = run_pytest(
+        {p: t for p, t in files.items() if p.endswith(".py")}, limits=Limits(wall_seconds=60),
+        deselect=[r["test"] for r in report["ruled_out"]],
+    )  # fmt: skip
+    claim = (metrics["code_status"], metrics["code_tests_passed"], metrics["code_tests_total"])
+    assert (again.status, again.passed, again.total) == claim == (report["status"], report["passed"], report["total"])
+    assert claim[0] == "passed" and claim[2] >= 2, f"the team's code does not pass its tests: {report}"

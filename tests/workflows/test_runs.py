@@ -58,4 +58,5 @@ def test_an_optional_step_without_its_role_is_skipped(api: TestClient, db: Engin
     assert documentation["status"] == "skipped" and "no tech_writer" in documentation["summary"]
     assert run["metrics"]["progress_percentage"] == 100
     kinds = Counter(e.event_type for e in events(db, workflow_id))
-    assert kinds["step_started"] == 4 and kinds["step_completed"] == 5
+    steps = len(run["steps"])
+    assert kinds["step_started"] == steps - 1 and kinds["step_completed"] == steps
