@@ -64,7 +64,7 @@ from db.session import transaction
 CANDIDATE_WARMER = 0.25
 UNCHANGED = "it is the same code that failed: change it so that the failing tests pass"
 # 4 to 8 short tests fit in this; a tester that goes on (small models loop) is cut off, and its last test dropped.
-TESTS_MAX_TOKENS = 1024
+TESTS_MAX_TOKENS = 768
 REPORT_TESTS = 200
 
 
@@ -143,6 +143,8 @@ class TestRunRequest:
     deselect: list[str] = field(default_factory=list)
     parent_message_id: str | None = None
     candidates: int = 1
+    # The run of the code kept (from an earlier round), after tests were ruled out since.
+    final: bool = False
     # None: the worker's own (SANDBOX_* settings): the host that runs the code sets what it can afford.
     limits: Limits | None = None
 
@@ -423,7 +425,7 @@ def _first_line(text: str) -> str:
 def round_report(request: TestRunRequest, result: SandboxResult) -> str:
     """The round as the tester reports it to the team: counts, then each failure's last line."""
     of = f", candidate {request.candidate} of {request.candidates}" if request.candidates > 1 else ""
-    head = f"Test round {request.round}{of}"
+    head = "Final test run of the code kept" if request.final else f"Test round {request.round}{of}"
     seconds = result.duration_ms / 1000
     if result.total == 0 or result.status == "stopped":
         return f"{head}: no test result: {result.reason} ({seconds:.1f} s)."

@@ -109,6 +109,13 @@ def describe(error: BaseException) -> str:
     return message
 
 
+def _expects_otherwise(error: str) -> bool:
+    """Whether a test failed on what it expects (an assertion, an exception not raised): only such a test can
+    contradict the requirement. One that fails on an error the code raised (NameError, TypeError...) is the code's."""
+    first = next((line for line in error.splitlines() if line.strip()), "")
+    return first.startswith(("assert", "AssertionError", "Failed: DID NOT RAISE"))
+
+
 def _counts(result: "SandboxResult") -> tuple[str, int, int, str | None]:
     return result.status, result.passed, result.total, result.reason
 
@@ -353,7 +360,7 @@ class TeamRun:
             history: list[RoundSummary] = []
             ruled_out: list[dict[str, str]] = []
             screened: set[str] = set()
-            tried: list[tuple[CodeResult, SandboxResult]] = []
+            tried: list[tuple[CodeResult, SandboxResult, int]] = []  # with how many tests were ruled out by then
             candidates = self._candidates
             for round_ in range(1, rounds + 1):
                 results = await asyncio.gather(
@@ -363,13 +370,13 @@ class TeamRun:
                     history.append(RoundSummary(round_, n, result.status, result.passed, result.total, result.reason))
                 best = max(range(len(results)), key=lambda i: results[i].passed)  # the first of the best
                 code, result = candidates[best], results[best]
-                tried.append((code, result))
+                tried.append((code, result, len(ruled_out)))
                 tally.round = round_
                 tally.status, tally.passed, tally.total, tally.reason = _counts(result)
                 await self._record_progress(state)
                 if result.status == "passed" or round_ == rounds or tests.error:
                     break
-                failing = [t for t in result.failures if t.name not in screened]
+                failing = [t for t in result.failures if t.name not in screened and _expects_otherwise(t.message)]
                 if reviewer is not None and failing and code.error is None:
                     screened.update(t.name for t in failing)
                     ruled = await self._rule_out(spec, reviewer, round_, result, failing, len(ruled_out), code)
@@ -386,7 +393,12 @@ class TeamRun:
                         tests=tests.files, last=result, problem=problem, parent=code.message_id,
                     )
                 ]  # fmt: skip
-            code, result = self._final(tried)
+            code, result, ruled_then = self._final(tried)
+            if ruled_then < len(ruled_out):  # kept from before a ruling: its tests are run again without those
+                result = await self._test_round(spec, tally.round + 1, 1, code, ruled_out, final=True)
+                history.append(
+                    RoundSummary(tally.round + 1, 1, result.status, result.passed, result.total, result.reason)
+                )
             tally.status, tally.passed, tally.total, tally.reason = _counts(result)
             outcome = TestOutcomeRequest(
                 self._input.workflow_id, spec.name, (self._tester or developer).agent_id, code.files, tests.files,
@@ -397,13 +409,13 @@ class TeamRun:
             state.summary = summary_of(self._verdict(tally, rounds))
 
     @staticmethod
-    def _final(tried: list[tuple[CodeResult, "SandboxResult"]]) -> tuple[CodeResult, "SandboxResult"]:
+    def _final(tried: list[tuple[CodeResult, "SandboxResult", int]]) -> tuple[CodeResult, "SandboxResult", int]:
         """The code to keep: the one whose run passed the largest share of its tests (the later on a tie), with that
         run; the last tried when none could be tested."""
-        tested = [(code, result) for code, result in tried if result.total]
+        tested = [entry for entry in tried if entry[1].total]
         if not tested:
             return tried[-1]
-        return max(reversed(tested), key=lambda pair: pair[1].passed / pair[1].total)
+        return max(reversed(tested), key=lambda entry: entry[1].passed / entry[1].total)
 
     @staticmethod
     def _verdict(tally: TestTally, rounds: int) -> str:
@@ -415,10 +427,11 @@ class TeamRun:
         return f"NOT VERIFIED: {tally.reason or 'no test ran'}"
 
     async def _test_round(
-        self, spec: StepSpec, round_: int, candidate: int, code: CodeResult, ruled_out: list[dict[str, str]]
-    ) -> "SandboxResult":
-        """One run of the tests on one candidate in the sandbox; code or tests that the guard refused are not run:
-        the result says why."""
+        self, spec: StepSpec, round_: int, candidate: int, code: CodeResult, ruled_out: list[dict[str, str]],
+        final: bool = False,
+    ) -> "SandboxResult":  # fmt: skip
+        """One run of the tests on one candidate in the sandbox (`final`: of the code kept, once more); code or tests
+        that the guard refused are not run: the result says why."""
         tests = self._tests
         assert tests is not None
         if tests.error or code.error or not code.files:
@@ -430,7 +443,7 @@ class TeamRun:
             self._input.workflow_id, spec.name, round_, candidate, code.files, tests.files,
             agent_id=(self._tester or self._needed(spec, spec.role)).agent_id,
             deselect=[r["test"] for r in ruled_out], parent_message_id=code.message_id,
-            candidates=len(self._candidates) if round_ == 1 else 1,
+            candidates=len(self._candidates) if round_ == 1 else 1, final=final,
         )  # fmt: skip
         done: TestRound = await workflow.execute_activity_method(
             ConclaveActivities.run_tests, request, task_queue=sandbox_task_queue(workflow.info().task_queue),

@@ -212,3 +212,40 @@ def test_the_team_may_rule_out_a_test_that_contradicts_the_requirement(api: Test
     assert json.loads(report["reports/test-report.json"])["rerun"].endswith(
         "--deselect 'tests/test_textstats.py::test_punctuation_is_a_word'"
     )
+
+
+def test_code_kept_from_before_a_ruling_is_run_again_without_the_tests_ruled_out(api: TestClient, start_worker):
+    def vote(request: CompletionRequest) -> str:
+        if "variant_id" not in json.dumps(request.json_schema):
+            return default_reply(request)
+        return '{"variant_id": "B", "reason": "Whitespace separates words."}'
+
+    # round 1: 1 of 4 pass, the wrong test is ruled out; the repair is worse (0 of 3): the first code is kept
+    team = Team(
+        module=[BUGGY],
+        tests=[TESTS.removesuffix("```") + WRONG_TEST.lstrip("\n")],
+        ruling=['{"rule_out": [{"test": "tests/test_textstats.py::test_punctuation_is_a_word", "reason": "No."}]}'],
+        structured=[vote],
+        repair=[WORSE],
+    )
+    start_worker(team.backend())
+    workflow_id = start_run(api, staffed_project(api), requirement=REQUIREMENT, options={"code": {"rounds": 2}})
+
+    run = wait_for(api, workflow_id, "completed", "failed", timeout=120)
+    assert run["status"] == "completed", run["errors"]
+    runs = ("Test round", "Final test run")
+    said = [m["content"].split(" (")[0] for m in messages(api, workflow_id) if m["content"].startswith(runs)]
+    assert said == [
+        "Test round 1: 1 of 4 tests pass", "Test round 2: 0 of 3 tests pass",
+        "Final test run of the code kept: 1 of 3 tests pass",
+    ]  # fmt: skip
+    metrics = run["metrics"]
+    assert (metrics["code_status"], metrics["code_tests_passed"], metrics["code_tests_total"]) == ("failed", 1, 3)
+    files = run_files(api, workflow_id, "verification")
+    assert "split(' ')" in files["textstats.py"], "the code that did best is the one kept"
+    report = json.loads(files["reports/test-report.json"])
+    again = run_pytest(
+        {p: t for p, t in files.items() if p.endswith(".py")}, limits=Limits(wall_seconds=30),
+        deselect=[r["test"] for r in report["ruled_out"]],
+    )  # fmt: skip
+    assert (again.passed, again.total) == (report["passed"], report["total"]) == (1, 3)
