@@ -249,7 +249,7 @@ def module_files(text: str, requirement: str = "", paths: Sequence[str] = ()) ->
         if not code.strip() or (not _defines(code) and len(blocks) > 1):
             continue
         changes += [f"removed the demo code `{line[:80]}`" for line in dropped]
-        code = with_imports(code, changes)
+        code = with_imports(_without_tests(code, block.path, changes), changes)
         path = block.path if block.path.endswith(".py") else f"{UNNAMED}_{len(files) + 1}.py"
         files[path] = code  # a later block of the same name is the newer version
     named = list(dict.fromkeys([*paths, *named_modules(requirement)]))
@@ -272,6 +272,36 @@ def module_files(text: str, requirement: str = "", paths: Sequence[str] = ()) ->
         names = ", ".join(f"`{n}`" for n in missing)
         return CodeFiles(files, f"{MISSING}{names}, which the requirement names", changes)
     return CodeFiles(files, None, changes)
+
+
+def _is_test(node: ast.stmt) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return node.name.startswith("test")
+    if isinstance(node, ast.ClassDef):
+        return node.name.startswith("Test")
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return any(alias.name.split(".")[0] in ("unittest", "pytest") for alias in node.names) or (
+            isinstance(node, ast.ImportFrom) and node.module in ("unittest", "pytest")
+        )
+    return False
+
+
+def _without_tests(code: str, path: str, changes: list[str]) -> str:
+    """A module without the tests a developer wrote into it (they come from the tester) and without an import of
+    itself (`from slugify import slugify` in slugify.py)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    own = import_name(path).rsplit(".", 1)[-1]
+    lines = code.splitlines(keepends=True)
+    for node in reversed(tree.body):
+        itself = isinstance(node, ast.ImportFrom) and (node.module or "").rsplit(".", 1)[-1] == own
+        if _is_test(node) or itself:
+            start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+            changes.append(f"removed `{lines[start - 1].strip()[:80]}` (tests come from the tester)")
+            del lines[start - 1 : node.end_lineno]
+    return "".join(lines)
 
 
 def _snake(name: str) -> str:
@@ -334,9 +364,11 @@ def interface(modules: dict[str, str]) -> str:
             continue
         lines = [f"# {path} (import it as `{import_name(path)}`)"]
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
+            if _is_test(node) or getattr(node, "name", "_").startswith("_"):
+                continue
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 lines.append(_signature(node, ""))
-            elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            elif isinstance(node, ast.ClassDef):
                 lines.append(f"class {node.name}:" + _doc(node, "    "))
                 for item in node.body:
                     if isinstance(item, ast.FunctionDef) and (not item.name.startswith("_") or item.name == "__init__"):

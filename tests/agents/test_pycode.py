@@ -144,3 +144,16 @@ def test_code_that_lacks_a_name_the_requirement_gives_is_sent_back():
     assert module_files(answer, requirement).error == "does not define `EmptyStackError`, which the requirement names"
     fixed = answer.replace("```python\n", "```python\nclass EmptyStackError(Exception):\n    pass\n\n")
     assert module_files(fixed, requirement).error is None
+
+
+def test_tests_written_into_the_module_are_taken_out_of_it_and_of_what_the_tester_sees():
+    answer = (
+        "```python\n# src/slugify.py\ndef slugify(text):\n    return text\n\n# src/tests/slugify_test.py\n"
+        "import unittest\nfrom slugify import slugify\n\nclass TestSlugify(unittest.TestCase):\n"
+        "    def test_a(self):\n        pass\n```"
+    )
+    code = module_files(answer)
+    assert code.files == {
+        "src/slugify.py": "# src/slugify.py\ndef slugify(text):\n    return text\n\n# src/tests/slugify_test.py\n\n"
+    }
+    assert interface(code.files) == "# src/slugify.py (import it as `src.slugify`)\ndef slugify(text): ..."
