@@ -267,15 +267,16 @@ def write_code_turn(
 
 
 def _context(session: Session, store: ArtifactStore, workflow: Workflow, request: CodeRequest) -> TurnContext:
-    """The developer sees the discussion and every file so far; the tester only the requirement and the documents
-    (no code, no thread that quotes code): its tests come from the requirement."""
-    files = artifact_texts(session, store, workflow.workflow_id)
+    """What each sees besides the requirement. The tester: the documents (the user stories), no code and no thread
+    that quotes code, so its tests come from the requirement. The developer: the team's decisions and a person's
+    messages, not the rest of the discussion nor the documents; a small model codes best from a short prompt."""
     if request.purpose == "tests":
+        files = artifact_texts(session, store, workflow.workflow_id)
         documents = tuple(f for f in files if not f.path.endswith(".py"))
         return TurnContext(workflow.requirement, request.step, request.task, artifacts=documents)
-    return TurnContext(
-        workflow.requirement, request.step, request.task, thread_of(session, workflow.workflow_id), files
-    )
+    thread = thread_of(session, workflow.workflow_id)
+    decided = tuple(m for m in thread if m.message_type == MessageType.DECISION or m.role == "human")
+    return TurnContext(workflow.requirement, request.step, request.task, decided)
 
 
 def _write(

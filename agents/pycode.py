@@ -253,6 +253,10 @@ def module_files(text: str, requirement: str = "", paths: Sequence[str] = ()) ->
         path = block.path if block.path.endswith(".py") else f"{UNNAMED}_{len(files) + 1}.py"
         files[path] = code  # a later block of the same name is the newer version
     named = list(dict.fromkeys([*paths, *named_modules(requirement)]))
+    for path in list(files):  # `src/roman.py` for the `roman.py` the requirement names: the name it gives
+        same = [n for n in named if n not in files and PurePosixPath(n).name == PurePosixPath(path).name]
+        if path not in named and same:
+            files = {(same[0] if p == path else p): c for p, c in files.items()}
     unnamed = [p for p in files if p.startswith(f"{UNNAMED}_")]
     free = [p for p in named if p not in files]
     if len(unnamed) == 1 and len(free) == 1:
