@@ -202,6 +202,12 @@ def named_modules(requirement: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def shadows_stdlib(path: str) -> bool:
+    """Whether a module at this path would hide a standard-library module (`numbers.py`, `string.py`): pytest itself
+    imports some of them, so the tests could not even start."""
+    return PurePosixPath(path).parts[0].removesuffix(".py") in sys.stdlib_module_names
+
+
 def import_name(path: str) -> str:
     """`app/slug.py` -> `app.slug`."""
     return path.removesuffix(".py").replace("/", ".")
@@ -252,7 +258,7 @@ def module_files(text: str, requirement: str = "", paths: Sequence[str] = ()) ->
         code = with_imports(_without_tests(code, block.path, changes), changes)
         path = block.path if block.path.endswith(".py") else f"{UNNAMED}_{len(files) + 1}.py"
         files[path] = code  # a later block of the same name is the newer version
-    named = list(dict.fromkeys([*paths, *named_modules(requirement)]))
+    named = [p for p in dict.fromkeys([*paths, *named_modules(requirement)]) if not shadows_stdlib(p)]
     for path in list(files):  # `src/roman.py` for the `roman.py` the requirement names: the name it gives
         same = [n for n in named if n not in files and PurePosixPath(n).name == PurePosixPath(path).name]
         if path not in named and same:
@@ -270,6 +276,11 @@ def module_files(text: str, requirement: str = "", paths: Sequence[str] = ()) ->
     for path, code in files.items():
         if error := syntax_error(code, path):
             return CodeFiles(files, f"does not compile: {error}", changes)
+    if hidden := [p for p in files if shadows_stdlib(p)]:
+        names = ", ".join(f"`{p}`" for p in hidden)
+        return CodeFiles(
+            files, f"{names} would hide the standard-library module of that name: name it otherwise", changes
+        )
     if not any(_defines(code) for code in files.values()):
         return CodeFiles(files, "defines no function or class", changes)
     if missing := [n for n in named_in(requirement) if n not in _defined_anywhere(files)]:

@@ -157,3 +157,11 @@ def test_tests_written_into_the_module_are_taken_out_of_it_and_of_what_the_teste
         "src/slugify.py": "# src/slugify.py\ndef slugify(text):\n    return text\n\n# src/tests/slugify_test.py\n\n"
     }
     assert interface(code.files) == "# src/slugify.py (import it as `src.slugify`)\ndef slugify(text): ..."
+
+
+def test_a_module_that_would_hide_a_standard_library_module_is_sent_back():
+    requirement = "Write `numbers.py` with `clamp(value, low, high)`."
+    hiding = module_files("```python\ndef clamp(value, low, high):\n    return value\n```", requirement)
+    assert list(hiding.files) == ["clamp.py"], "the name the requirement gives is not forced on it"
+    named = module_files("`numbers.py`\n```python\ndef clamp(value, low, high):\n    return value\n```", requirement)
+    assert named.error == "`numbers.py` would hide the standard-library module of that name: name it otherwise"

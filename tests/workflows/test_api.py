@@ -25,11 +25,13 @@ def test_templates_describe_what_the_workflows_run(client: TestClient):
     templates = {t["workflow_type"]: t for t in client.get("/api/workflows/templates").json()}
     assert set(templates) == {t.value for t in TEMPLATES}
     feature = templates["feature_development"]
-    steps = ["requirements", "design", "implementation", "tests", "documentation"]
+    steps = ["requirements", "design", "implementation", "tests", "verification", "documentation"]
     assert [s["name"] for s in feature["steps"]] == steps
-    assert feature["required_roles"] == ["product_owner", "architect", "developer", "reviewer", "tester"]
+    assert [s["kind"] for s in feature["steps"]][2:5] == ["code", "tests", "test_run"]
+    assert feature["required_roles"] == ["product_owner", "architect", "developer", "tester", "reviewer"]
     assert feature["optional_roles"] == ["tech_writer"]
-    assert {i["name"] for i in feature["inputs"]} >= {"requirement", "options.max_review_rounds"}
+    assert {i["name"] for i in feature["inputs"]} == {"requirement", "options.code", "options.approval"}
+    assert "options.max_review_rounds" in {i["name"] for i in templates["documentation"]["inputs"]}
     for template in templates.values():
         assert any(s["kind"] == "decide" for s in template["steps"]), "every type takes a decision"
 
@@ -46,6 +48,8 @@ def test_a_run_needs_its_roles_a_project_and_sane_options(api: TestClient, db: E
         ({"project_id": "00000000-0000-0000-0000-000000000000"}, "not found"),
         ({"requirement": "   "}, "requirement"),
         ({"workflow_type": "code_review", "options": {"max_review_rounds": 9}}, "max_review_rounds"),
+        ({"workflow_type": "code_review", "options": {"code": {"rounds": 0}}}, "rounds"),
+        ({"workflow_type": "code_review", "options": {"code": {"candidates": 5}}}, "candidates"),
         ({"workflow_type": "code_review", "options": {"approval": {"decisions": ["design"]}}}, "verdict"),
         ({"workflow_type": "code_review", "surprise": 1}, "surprise"),
         ({"workflow_type": "code_review", "assigned_agents": ["00000000-0000-0000-0000-000000000001"]}, "no agent"),
