@@ -437,7 +437,7 @@ def hold_decision(
     with transaction(engine) as session:
         record_message(
             session,
-            _message(
+            agent_message(
                 root_id, workflow_id, lead, MessageType.PROPOSAL,
                 f"Decision needed: {request.problem}\n{request.description}".strip() + f"\n\nOptions:\n{options}",
                 result.proposal_usage, addressed=voters, requires_response=True,
@@ -449,13 +449,15 @@ def hold_decision(
             content = f"I vote {vote.variant_id}: {vote.reason}"
             record_message(
                 session,
-                _message(vote_id, workflow_id, vote.agent, MessageType.ANSWER, content, vote.usage, parent=root_id),
+                agent_message(
+                    vote_id, workflow_id, vote.agent, MessageType.ANSWER, content, vote.usage, parent=root_id
+                ),
             )
             votes.append({**vote.as_dict(), "message_id": str(vote_id)})
         winner = result.chosen
         record_message(
             session,
-            _message(
+            agent_message(
                 derive_id(workflow_id, request.step, request.key, "decision-message"), workflow_id, lead,
                 MessageType.DECISION, f"Decision: {winner.id} - {winner.title}\n\n{result.justification}",
                 result.justification_usage, parent=root_id,
@@ -501,7 +503,7 @@ def _thread_usage(session: Session, root_id: uuid.UUID | None) -> dict[str, int]
     return {"prompt_tokens": int(row[0] or 0), "completion_tokens": int(row[1] or 0)}
 
 
-def _message(
+def agent_message(
     message_id: uuid.UUID,
     workflow_id: uuid.UUID,
     agent: AgentConfig,
@@ -512,7 +514,9 @@ def _message(
     parent: uuid.UUID | None = None,
     addressed: list[AgentConfig] | None = None,
     requires_response: bool = False,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> MessageRecord:
+    """A message an agent says (its usage recorded when it took model calls)."""
     addressed = addressed or []
     return MessageRecord(
         message_id=message_id,
@@ -526,6 +530,7 @@ def _message(
         addressed_to=[str(a.agent_id) for a in addressed if a.agent_id],
         addressed_to_names=[a.name for a in addressed],
         requires_response=requires_response,
+        attachments=attachments or [],
         prompt_tokens=usage.prompt_tokens if usage.calls else None,
         completion_tokens=usage.completion_tokens if usage.calls else None,
         latency_ms=usage.latency_ms if usage.calls else None,

@@ -26,6 +26,7 @@ from activities import sandbox
 from activities.agent_turns import (
     StoredFile,
     TurnConfigurationError,
+    agent_message,
     artifact_texts,
     load_agent,
     load_workflow,
@@ -42,7 +43,7 @@ from agents.code import CodeAnswer, rule_on_tests, write_code
 from agents.config import AgentConfig
 from agents.context import TurnContext
 from agents.llm import LLMClient, TokenCallback, Usage
-from agents.prompts import FailingTest, module_messages, repair_messages, tests_messages
+from agents.prompts import FailingTest, first_line, module_messages, repair_messages, tests_messages
 from agents.pycode import (
     MISSING,
     CodeFiles,
@@ -252,7 +253,7 @@ def write_code_turn(
                 message_id=message_id, workflow_id=workflow_id, agent_id=agent_id, agent_name=agent.name,
                 agent_role=agent.role.value, message_type=MessageType.PROPOSAL.value,
                 content=f"{answer.text}\n\n{_guard_note(answer)}".strip(),
-                parent_message_id=uuid.UUID(request.parent_message_id) if request.parent_message_id else None,
+                parent_message_id=_as_uuid(request.parent_message_id),
                 addressed_to=[str(a) for a in addressed], addressed_to_names=addressed_names,
                 attachments=attachments, prompt_tokens=answer.usage.prompt_tokens,
                 completion_tokens=answer.usage.completion_tokens, latency_ms=answer.usage.latency_ms,
@@ -356,27 +357,17 @@ def rule_on_failures(
     else:
         content = "Every failing test follows from the requirement: the code must change, not the tests."
     with transaction(engine) as session:
-        attachments: list[dict[str, Any]] = [{"kind": "ruling", "proposed": proposed}]
-        message = _message(
-            message_id, workflow_id, agent, MessageType.REVIEW, content, usage, request.parent_message_id, attachments
-        )
+        message = agent_message(
+            message_id, workflow_id, agent, MessageType.REVIEW, content, usage,
+            parent=_as_uuid(request.parent_message_id), attachments=[{"kind": "ruling", "proposed": proposed}],
+        )  # fmt: skip
         record_message(session, message)
         set_agent_status(session, agent_id, AgentStatus.IDLE, None, workflow_id)
     return RulingResult(str(message_id), proposed, usage.prompt_tokens, usage.completion_tokens)
 
 
-def _message(
-    message_id: uuid.UUID, workflow_id: uuid.UUID, agent: AgentConfig, message_type: MessageType, content: str,
-    usage: Usage | None, parent: str | None, attachments: list[dict[str, Any]],
-) -> MessageRecord:  # fmt: skip
-    return MessageRecord(
-        message_id=message_id, workflow_id=workflow_id, agent_id=agent.agent_id, agent_name=agent.name,
-        agent_role=agent.role.value, message_type=message_type.value, content=content,
-        parent_message_id=uuid.UUID(parent) if parent else None, attachments=attachments,
-        prompt_tokens=usage.prompt_tokens if usage else None,
-        completion_tokens=usage.completion_tokens if usage else None,
-        latency_ms=usage.latency_ms if usage else None,
-    )  # fmt: skip
+def _as_uuid(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
 
 
 # --- a test round in the sandbox ----------------------------------------------------------------------------------
@@ -408,19 +399,18 @@ def run_tests(
              "passed": result.passed, "failed": result.failed, "errors": result.errors,
              "total": result.total, "reason": result.reason}  # fmt: skip
     with transaction(engine) as session:
-        record_message(session, _message(message_id, workflow_id, agent, MessageType.REVIEW,
-                                         round_report(request, result), None, request.parent_message_id,
-                                         [{"kind": "test_run", **tests, "result": asdict(result)}]))  # fmt: skip
+        message = agent_message(
+            message_id, workflow_id, agent, MessageType.REVIEW, round_report(request, result), Usage(),
+            parent=_as_uuid(request.parent_message_id),
+            attachments=[{"kind": "test_run", **tests, "result": asdict(result)}],
+        )  # fmt: skip
+        record_message(session, message)
         append_event(session, workflow_id, EventType.WORKFLOW_PROGRESS_UPDATE, {"step": request.step, "tests": tests})
     return TestRound(str(message_id), result)
 
 
 def _result_from(data: dict[str, Any]) -> SandboxResult:
     return SandboxResult(**{**data, "tests": [TestOutcome(**t) for t in data.get("tests", [])]})
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip()[:200] for line in text.splitlines() if line.strip()), "")
 
 
 def round_report(request: TestRunRequest, result: SandboxResult) -> str:
@@ -431,7 +421,7 @@ def round_report(request: TestRunRequest, result: SandboxResult) -> str:
     if result.total == 0 or result.status == "stopped":
         return f"{head}: no test result: {result.reason} ({seconds:.1f} s)."
     lines = [f"{head}: {result.passed} of {result.total} tests pass ({seconds:.1f} s)."]
-    lines += [f"- `{t.name}` {t.outcome}: {_first_line(t.message)}" for t in result.failures[:10]]
+    lines += [f"- `{t.name}` {t.outcome}: {first_line(t.message)[:200]}" for t in result.failures[:10]]
     if request.deselect:
         lines.append(f"Ruled out and not run: {', '.join(f'`{n}`' for n in request.deselect)}.")
     return "\n".join(lines)

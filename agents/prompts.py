@@ -136,13 +136,17 @@ class FailingTest:
     message: str  # the error pytest reported
 
 
+def first_line(text: str) -> str:
+    """The first line that says something (pytest's error message starts there)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def failures_block(failures: Sequence[FailingTest]) -> str:
     """The failing tests with their code and error; tests failing with the same error are shown once (a NameError
     in the code fails every test alike, and one copy says it best)."""
     groups: dict[str, list[FailingTest]] = {}
     for failure in failures:
-        first = next((line for line in failure.message.splitlines() if line.strip()), "")
-        groups.setdefault(first, []).append(failure)
+        groups.setdefault(first_line(failure.message), []).append(failure)
     parts = []
     for same in list(groups.values())[:FAILURES_SHOWN]:
         failure = same[0]

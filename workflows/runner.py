@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.integrations import SyncFailure, SyncRequest
     from activities.sandbox import SandboxResult
     from agents.code import ATTEMPTS
+    from agents.prompts import first_line
     from db.enums import MessageType, WorkflowStatus
     from integrations import JIRA
     from workflows.legacy import CODE_LOOP
@@ -112,8 +113,14 @@ def describe(error: BaseException) -> str:
 def _expects_otherwise(error: str) -> bool:
     """Whether a test failed on what it expects (an assertion, an exception not raised): only such a test can
     contradict the requirement. One that fails on an error the code raised (NameError, TypeError...) is the code's."""
-    first = next((line for line in error.splitlines() if line.strip()), "")
-    return first.startswith(("assert", "AssertionError", "Failed: DID NOT RAISE"))
+    return first_line(error).startswith(("assert", "AssertionError", "Failed: DID NOT RAISE"))
+
+
+def _add_turn(state: StepState, result: Any) -> None:
+    """One more model activity in the step, with the tokens it spent."""
+    state.turns += 1
+    state.prompt_tokens += result.prompt_tokens
+    state.completion_tokens += result.completion_tokens
 
 
 def _counts(result: "SandboxResult") -> tuple[str, int, int, str | None]:
@@ -300,9 +307,7 @@ class TeamRun:
                 calls=2 + len(voters), members=voters,
             )  # fmt: skip
             state.decision_id = outcome.decision_id
-            state.turns += 1
-            state.prompt_tokens += outcome.prompt_tokens
-            state.completion_tokens += outcome.completion_tokens
+            _add_turn(state, outcome)
             tally = ", ".join(f"{k}: {v}" for k, v in outcome.tally.items())
             state.summary = summary_of(f"{outcome.chosen_variant_id} - {outcome.chosen_title} (votes {tally})")
             if self._input.options.approval.applies_to(name):
@@ -472,9 +477,7 @@ class TeamRun:
                           failing, limit, parent_message_id=code.message_id),
             calls=CALLS_PER_RULING, members=[reviewer],
         )  # fmt: skip
-        state.turns += 1
-        state.prompt_tokens += ruling.prompt_tokens
-        state.completion_tokens += ruling.completion_tokens
+        _add_turn(state, ruling)
         if not ruling.proposed:
             return []
         voters = [reviewer] + [
@@ -493,9 +496,7 @@ class TeamRun:
             calls=1 + len(voters), members=voters,
         )  # fmt: skip
         state.decision_id = outcome.decision_id
-        state.turns += 1
-        state.prompt_tokens += outcome.prompt_tokens
-        state.completion_tokens += outcome.completion_tokens
+        _add_turn(state, outcome)
         return list(ruling.proposed) if outcome.chosen_variant_id == "B" else []
 
     async def _code_turn(
@@ -512,9 +513,7 @@ class TeamRun:
         )  # fmt: skip
         result: CodeResult = await self._model(ConclaveActivities.write_code, request, calls=ATTEMPTS, members=[agent])
         state = self._state(spec.name)
-        state.turns += 1
-        state.prompt_tokens += result.prompt_tokens
-        state.completion_tokens += result.completion_tokens
+        _add_turn(state, result)
         state.artifacts = list(dict.fromkeys([*state.artifacts, *(a["path"] for a in result.files)]))
         return result
 
@@ -610,9 +609,7 @@ class TeamRun:
             ConclaveActivities.run_agent_turn, request, calls=CALLS_PER_TURN, members=[agent]
         )
         state = self._state(spec.name)
-        state.turns += 1
-        state.prompt_tokens += result.prompt_tokens
-        state.completion_tokens += result.completion_tokens
+        _add_turn(state, result)
         state.artifacts = list(dict.fromkeys([*state.artifacts, *(a["path"] for a in result.artifacts)]))
         return result
 
