@@ -14,6 +14,7 @@ or test round already recorded is returned as recorded, without calling the mode
 """
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -155,6 +156,8 @@ class TestRound:
     __test__ = False  # not a pytest test class, whatever its name
     message_id: str
     result: SandboxResult
+    # The exception classes the requirement names (`ValueError`): a test failing on one of them may be wrong.
+    named_errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -382,9 +385,10 @@ def run_tests(
     turn = f"tests-{request.round}-{request.candidate}"
     message_id = derive_id(workflow_id, request.step, turn, agent_id, "message")
     with transaction(engine) as session:
+        named = named_errors(load_workflow(session, workflow_id).requirement)
         if (existing := session.get(AgentMessage, message_id)) is not None:
             recorded = next(a for a in existing.attachments or [] if a.get("kind") == "test_run")
-            return TestRound(str(message_id), _result_from(recorded["result"]))
+            return TestRound(str(message_id), _result_from(recorded["result"]), named)
         agent = AgentConfig.from_row(load_agent(session, agent_id))
         files = {**read_files(session, store, request.modules), **read_files(session, store, request.tests)}
     if not any(is_test_path(path) for path in files):
@@ -406,7 +410,12 @@ def run_tests(
         )  # fmt: skip
         record_message(session, message)
         append_event(session, workflow_id, EventType.WORKFLOW_PROGRESS_UPDATE, {"step": request.step, "tests": tests})
-    return TestRound(str(message_id), result)
+    return TestRound(str(message_id), result, named)
+
+
+def named_errors(requirement: str) -> list[str]:
+    """The exception classes a requirement names: `ValueError`, `EmptyStackError`..."""
+    return sorted(set(re.findall(r"\b([A-Z]\w*(?:Error|Exception))\b", requirement)))
 
 
 def _result_from(data: dict[str, Any]) -> SandboxResult:

@@ -20,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel, Field, create_model
 
 from agents.config import AgentConfig
-from agents.llm import ChatMessage, CompletionRequest, LLMClient, TokenCallback, Usage
+from agents.llm import ChatMessage, CompletionRequest, LLMClient, LLMOutputError, TokenCallback, Usage
 from agents.prompts import FailingTest, ruling_messages
 from agents.pycode import CodeFiles
 from agents.structured import NONEMPTY, ask_structured, cut_to
@@ -144,12 +144,16 @@ def rule_on_tests(
     *,
     on_token: TokenCallback | None = None,
 ) -> tuple[list[RuledOut], Usage]:
-    """The failing tests the reviewer finds contradict the requirement (each once), with reasons."""
+    """The failing tests the reviewer finds contradict the requirement (each once), with reasons. An answer that
+    stays unreadable rules out nothing: in doubt, the tests stand."""
     names = [f.name for f in failures]
-    answer, usage = ask_structured(
-        llm, ruling_messages(agent, requirement, failures), ruling_model(names), temperature=0.0,
-        max_tokens=min(agent.max_tokens, 384), on_token=on_token, model_name=agent.model,
-    )  # fmt: skip
+    try:
+        answer, usage = ask_structured(
+            llm, ruling_messages(agent, requirement, failures), ruling_model(names), temperature=0.0,
+            max_tokens=min(agent.max_tokens, 384), on_token=on_token, model_name=agent.model,
+        )  # fmt: skip
+    except LLMOutputError:
+        return [], Usage()
     ruled: dict[str, str] = {}
     for item in answer.rule_out:  # type: ignore[attr-defined]
         ruled.setdefault(item.test, item.reason)

@@ -11,6 +11,7 @@ import builtins
 import contextlib
 import re
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -345,7 +346,7 @@ def guard_tests(text: str, path: str, modules: dict[str, str]) -> CodeFiles:
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             changes.append(f"removed `{lines[start - 1].strip()[:80]}`, which shadowed the module's own")
             del lines[start - 1 : node.end_lineno]
-    code = "".join(lines)
+    code = _without_contradictions(_one_check_per_test("".join(lines), changes), changes)
     imported = {
         alias.asname or alias.name
         for node in ast.walk(ast.parse(code))
@@ -366,6 +367,109 @@ def guard_tests(text: str, path: str, modules: dict[str, str]) -> CodeFiles:
     ):  # fmt: skip
         return CodeFiles({path: code}, "holds no test function (def test_...)", changes)
     return CodeFiles({path: code}, None, changes)
+
+
+def _is_check(node: ast.stmt) -> bool:
+    """`assert ...` or `with pytest.raises(...): ...`: a check that stands alone."""
+    if isinstance(node, ast.Assert):
+        return True
+    return isinstance(node, ast.With) and all(
+        isinstance(item.context_expr, ast.Call) and ast.unparse(item.context_expr.func) == "pytest.raises"
+        for item in node.items
+    )
+
+
+def _one_check_per_test(code: str, changes: list[str]) -> str:
+    """A test function made only of independent checks (asserts on fresh calls, `pytest.raises` blocks) becomes one
+    test per check, `test_x_1`, `test_x_2`...: a small model puts every example into one test, and one wrong
+    expectation then fails all of them. Apart, each example counts, and a wrong one can be ruled out alone. Tests
+    with any other statement (state set up, then checked) are kept whole: their checks depend on each other."""
+    tree = ast.parse(code)
+    taken = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    seen = _checks_before(tree)
+    lines = code.splitlines(keepends=True)
+    for node in reversed(tree.body):
+        if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test") and not node.decorator_list):
+            continue
+        if node.args.args or node.args.posonlyargs or node.args.kwonlyargs or node.args.vararg or node.args.kwarg:
+            continue  # fixtures: keep as written
+        body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+        if len(body) < 2 or not all(_is_check(stmt) for stmt in body):
+            continue
+        checks = [ast.unparse(stmt) for stmt in body]
+        # a small model that loops repeats one check many times: each is kept once (the first time it appears)
+        unique = [c for i, c in enumerate(checks) if c not in checks[:i] and c not in seen[node]]
+        parts = []
+        for number, check in enumerate(unique, 1):
+            name = f"{node.name}_{number}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            parts.append(f"def {name}():\n" + textwrap.indent(check, "    ") + "\n")
+        lines[node.lineno - 1 : node.end_lineno] = ["\n\n".join(parts)]
+        if not unique:
+            del lines[node.lineno - 1 : node.end_lineno]
+            changes.append(f"removed `{node.name}`: it repeats checks made above")
+            continue
+        repeated = f", {len(checks) - len(unique)} repeated check(s) dropped" if len(unique) < len(checks) else ""
+        changes.append(f"split `{node.name}` into {len(unique)} tests, one check each{repeated}")
+    return "".join(lines)
+
+
+def _expectation(node: ast.FunctionDef) -> tuple[str, str] | None:
+    """What a one-check test expects of which expression: `assert f(1) == 2` gives ("f(1)", "== 2"),
+    `with pytest.raises(E): f(1)` gives ("f(1)", "raises E"); None for any other test."""
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    if len(body) != 1:
+        return None
+    check = body[0]
+    if isinstance(check, ast.Assert) and isinstance(test := check.test, ast.Compare) and len(test.ops) == 1:
+        return (
+            (ast.unparse(test.left), f"== {ast.unparse(test.comparators[0])}")
+            if isinstance(test.ops[0], ast.Eq | ast.Is)
+            else None
+        )
+    if _is_check(check) and isinstance(check, ast.With) and len(check.body) == 1 and isinstance(
+        call := check.body[0], ast.Expr
+    ):  # fmt: skip
+        return ast.unparse(call.value), f"raises {ast.unparse(check.items[0].context_expr)}"
+    return None
+
+
+def _without_contradictions(code: str, changes: list[str]) -> str:
+    """Tests that expect different results of the same expression (`f(2) == 3` in one, `f(2) == 4` in another, or
+    raising in a third) cannot all pass: which one is right is unknown, so none of them is kept. A small model that
+    loops writes such sets; left in, they fail the right code. Identical tests are kept once."""
+    tree = ast.parse(code)
+    expected: dict[str, dict[str, list[ast.FunctionDef]]] = {}
+    tests = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
+    for node in tests:
+        if not node.decorator_list and (found := _expectation(node)) is not None:
+            expected.setdefault(found[0], {}).setdefault(found[1], []).append(node)
+    drop: dict[str, str] = {}  # test name: why it goes
+    for expression, outcomes in expected.items():
+        if len(outcomes) > 1:
+            reason = f"it contradicts another test on `{expression[:60]}`"
+            drop.update({n.name: reason for nodes in outcomes.values() for n in nodes})
+        else:
+            drop.update({n.name: "it repeats the test above" for nodes in outcomes.values() for n in nodes[1:]})
+    lines = code.splitlines(keepends=True)
+    for node in reversed(tests):
+        if node.name in drop:
+            del lines[node.lineno - 1 : node.end_lineno]
+    changes += [f"removed `{node.name}`: {drop[node.name]}" for node in tests if node.name in drop]
+    return "".join(lines)
+
+
+def _checks_before(tree: ast.Module) -> dict[ast.stmt, set[str]]:
+    """For each top-level statement, the single checks of the test functions above it."""
+    seen: set[str] = set()
+    before: dict[ast.stmt, set[str]] = {}
+    for node in tree.body:
+        before[node] = set(seen)
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+            seen.update(ast.unparse(stmt) for stmt in node.body if _is_check(stmt))
+    return before
 
 
 def interface(modules: dict[str, str]) -> str:

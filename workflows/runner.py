@@ -11,8 +11,9 @@ Deterministic code only: every side effect is an activity (DESIGN.md, Invariants
 """
 
 import asyncio
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -110,10 +111,19 @@ def describe(error: BaseException) -> str:
     return message
 
 
-def _expects_otherwise(error: str) -> bool:
-    """Whether a test failed on what it expects (an assertion, an exception not raised): only such a test can
-    contradict the requirement. One that fails on an error the code raised (NameError, TypeError...) is the code's."""
-    return first_line(error).startswith(("assert", "AssertionError", "Failed: DID NOT RAISE"))
+RULING_NAMED_ERRORS = "ruling-named-errors"  # patch marker: errors the requirement names go to a ruling too
+
+
+def _expects_otherwise(error: str, named_errors: Sequence[str] = ()) -> bool:
+    """Whether a test failed on what it expects (an assertion, an exception not raised), or on an exception the
+    requirement itself names (`parse("")` raising the ValueError the requirement asks for, in a test expecting 0):
+    only such a test can contradict the requirement. One that fails on another error the code raised (NameError,
+    TypeError...) is the code's."""
+    line = first_line(error)
+    if line.startswith(("assert", "AssertionError", "Failed: DID NOT RAISE")):
+        return True
+    raised = re.match(r"(?:\w+\.)*(\w+)", line)
+    return bool(raised and raised.group(1) in named_errors)
 
 
 def _add_turn(state: StepState, result: Any) -> None:
@@ -161,6 +171,8 @@ class TeamRun:
         self._candidates: list[CodeResult] = []
         self._tests: CodeResult | None = None
         self._tester: TeamMember | None = None
+        # The exceptions the requirement names (from the test runs): a test failing on one may be ruled out.
+        self._named_errors: Sequence[str] = ()
 
     @staticmethod
     def _lay_out(template: WorkflowTemplate) -> list[StepState]:
@@ -381,7 +393,10 @@ class TeamRun:
                 await self._record_progress(state)
                 if result.status == "passed" or round_ == rounds or tests.error:
                     break
-                failing = [t for t in result.failures if t.name not in screened and _expects_otherwise(t.message)]
+                named = self._named_errors if workflow.patched(RULING_NAMED_ERRORS) else ()
+                failing = [
+                    t for t in result.failures if t.name not in screened and _expects_otherwise(t.message, named)
+                ]
                 if reviewer is not None and failing and code.error is None:
                     screened.update(t.name for t in failing)
                     ruled = await self._rule_out(spec, reviewer, round_, result, failing, len(ruled_out), code)
@@ -457,6 +472,7 @@ class TeamRun:
             retry_policy=TEST_RUN_RETRY, cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )  # fmt: skip
         _stop_if_cancelled()
+        self._named_errors = done.named_errors
         return done.result
 
     async def _rule_out(

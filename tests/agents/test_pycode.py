@@ -1,5 +1,6 @@
 """Python out of small models' answers: the right block, no demo code, never an empty or broken module."""
 
+from activities.sandbox import Limits, run_pytest
 from agents.prompts import FailingTest, failures_block
 from agents.pycode import (
     guard_tests,
@@ -165,3 +166,44 @@ def test_a_module_that_would_hide_a_standard_library_module_is_sent_back():
     assert list(hiding.files) == ["clamp.py"], "the name the requirement gives is not forced on it"
     named = module_files("`numbers.py`\n```python\ndef clamp(value, low, high):\n    return value\n```", requirement)
     assert named.error == "`numbers.py` would hide the standard-library module of that name: name it otherwise"
+
+
+def test_a_test_of_many_independent_checks_becomes_one_test_per_check():
+    modules = {"roman.py": "def to_roman(n):\n    return 'I' * n\n"}
+    answer = (
+        "```python\nimport pytest\nfrom roman import to_roman\n\n"
+        "def test_to_roman():\n    # examples\n    assert to_roman(1) == 'I'\n    assert to_roman(4) == 'IV'\n"
+        "    with pytest.raises(ValueError):\n        to_roman(0)\n    assert to_roman(4) == 'IV'\n\n"
+        "def test_state():\n    items = [to_roman(2)]\n    assert items == ['II']\n    assert len(items) == 1\n```"
+    )
+    tests = guard_tests(answer, "tests/test_roman.py", modules)
+    assert tests.error is None and tests.changes == [
+        "split `test_to_roman` into 3 tests, one check each, 1 repeated check(s) dropped"
+    ]
+    result = run_pytest(tests.files | modules, limits=Limits(wall_seconds=60))
+    outcomes = {t.name.split("::")[1]: t.outcome for t in result.tests}
+    # one wrong example no longer hides the others; a test that sets up state is kept whole
+    assert outcomes == {"test_to_roman_1": "passed", "test_to_roman_2": "failed", "test_to_roman_3": "failed",
+                        "test_state": "passed"}  # fmt: skip
+
+
+def test_tests_that_contradict_each_other_are_dropped_and_repeats_kept_once():
+    modules = {"textstats.py": "def word_count(text):\n    return len(text.split())\n"}
+    answer = (
+        "```python\nimport pytest\nfrom textstats import word_count\n\n"
+        "def test_empty():\n    assert word_count('') == 0\n\n"
+        "def test_trailing():\n    assert word_count('a b  ') == 3\n\n"
+        "def test_trailing_again():\n    assert word_count('a b  ') == 4\n\n"
+        "def test_trailing_raises():\n    with pytest.raises(ValueError):\n        word_count('a b  ')\n\n"
+        "def test_two():\n    assert word_count('a b') == 2\n\n"
+        "def test_two_again():\n    assert word_count('a b') == 2\n```"
+    )
+    tests = guard_tests(answer, "tests/test_textstats.py", modules)
+    result = run_pytest(tests.files | modules, limits=Limits(wall_seconds=60))
+    assert [t.name.split("::")[1] for t in result.tests] == ["test_empty", "test_two"] and result.status == "passed"
+    assert tests.changes == [
+        "removed `test_trailing`: it contradicts another test on `word_count('a b  ')`",
+        "removed `test_trailing_again`: it contradicts another test on `word_count('a b  ')`",
+        "removed `test_trailing_raises`: it contradicts another test on `word_count('a b  ')`",
+        "removed `test_two_again`: it repeats the test above",
+    ]

@@ -177,29 +177,36 @@ def test_broken_code_is_never_taken_for_done_and_the_rounds_are_bounded(api: Tes
 
 
 def test_the_team_may_rule_out_a_test_that_contradicts_the_requirement(api: TestClient, start_worker):
+    """Two wrong tests: one fails its assertion, the other on the ValueError the requirement asks for."""
+
     def vote(request: CompletionRequest) -> str:  # every voter takes option B, in each decision
         if "variant_id" not in json.dumps(request.json_schema):
             return default_reply(request)
         return '{"variant_id": "B", "reason": "The requirement counts whitespace-separated words: 3."}'
 
+    raises = FIXED.replace("    return", "    if text is None:\n        raise ValueError('no text')\n    return")
+    wrong_none = "\ndef test_none_has_no_words():\n    assert word_count(None) == 0\n```"
     team = Team(
-        module=[FIXED],
-        tests=[TESTS.removesuffix("```") + WRONG_TEST.lstrip("\n")],
+        module=[raises],
+        tests=[TESTS.removesuffix("```") + WRONG_TEST.lstrip("\n").removesuffix("```") + wrong_none],
         ruling=[
             '{"rule_out": [{"test": "tests/test_textstats.py::test_punctuation_is_a_word", '
-            '"reason": "Words are separated by whitespace, so a lone comma is a word."}]}'
+            '"reason": "Words are separated by whitespace, so a lone comma is a word."}, '
+            '{"test": "tests/test_textstats.py::test_none_has_no_words", '
+            '"reason": "The requirement says None raises ValueError."}]}'
         ],
         structured=[vote],
     )
     start_worker(team.backend())
     project_id = staffed_project(api)
-    workflow_id = start_run(api, project_id, requirement=REQUIREMENT)
+    requirement = REQUIREMENT + " `word_count(None)` raises `ValueError`."
+    workflow_id = start_run(api, project_id, requirement=requirement)
 
     run = wait_for(api, workflow_id, "completed", "failed", timeout=120)
     assert run["status"] == "completed", run["errors"]
     metrics = run["metrics"]
     assert (metrics["code_status"], metrics["code_tests_passed"], metrics["code_tests_total"]) == ("passed", 3, 3)
-    assert metrics["code_tests_ruled_out"] == 1 and metrics["code_rounds"] == 2
+    assert metrics["code_tests_ruled_out"] == 2 and metrics["code_rounds"] == 2
     assert "repair" not in team.prompts, "nothing was left to repair once the wrong test was ruled out"
 
     decisions = api.get(f"/api/communication/{workflow_id}/decisions").json()["items"]
@@ -209,8 +216,10 @@ def test_the_team_may_rule_out_a_test_that_contradicts_the_requirement(api: Test
     assert step(run, "verification")["decision_id"] == ruling["decision_id"]
     report = run_files(api, workflow_id, "verification")
     assert "test_punctuation_is_a_word`: Words are separated" in report["reports/test-report.md"]
+    assert "test_none_has_no_words`: The requirement says None raises" in report["reports/test-report.md"]
     assert json.loads(report["reports/test-report.json"])["rerun"].endswith(
-        "--deselect 'tests/test_textstats.py::test_punctuation_is_a_word'"
+        "--deselect 'tests/test_textstats.py::test_punctuation_is_a_word' "
+        "--deselect 'tests/test_textstats.py::test_none_has_no_words'"
     )
 
 

@@ -46,14 +46,15 @@ def default_llm(settings: Settings) -> LlamaCppBackend:
     return backend
 
 
-CLAMP = (
-    "Write `clamping.py` with a function `clamp(value: int, low: int, high: int) -> int` that returns `value` limited "
-    "to the range from `low` to `high`: clamp(5, 0, 3) is 3, clamp(-1, 0, 3) is 0 and clamp(2, 0, 3) is 2."
+WORD_COUNT = (
+    "Write `textstats.py` with a function `word_count(text: str) -> int` that returns the number of words in the "
+    "text, words being separated by any whitespace: word_count('hello world') is 2, word_count('') is 0 and "
+    "word_count('  a  b ') is 2."
 )
 
 
 @pytest.mark.timeout(1200)
-def test_a_feature_run_on_the_default_model_claims_what_its_stored_code_and_tests_do(
+def test_a_feature_run_on_the_default_model_ends_with_code_and_tests_that_pass_again_from_its_files(
     api: TestClient, start_worker, default_llm: LlamaCppBackend
 ):
     start_worker(default_llm)
@@ -63,7 +64,7 @@ def test_a_feature_run_on_the_default_model_claims_what_its_stored_code_and_test
     for agent in api.get(f"/api/agents?project_id={project_id}").json()["items"]:
         short = {"max_tokens": 384} if agent["role"] in ("product_owner", "architect", "reviewer") else {}
         assert api.put(f"/api/agents/{agent['agent_id']}", json={"temperature": 0, **short}).status_code == 200
-    workflow_id = start_run(api, project_id, requirement=CLAMP)
+    workflow_id = start_run(api, project_id, requirement=WORD_COUNT)
 
     run = wait_for(api, workflow_id, "completed", "failed", timeout=1100)
     assert run["status"] == "completed", run["errors"]
@@ -73,7 +74,7 @@ def test_a_feature_run_on_the_default_model_claims_what_its_stored_code_and_test
         if item["step"] == "verification":
             files[item["path"]] = api.get(f"/api/workflows/{workflow_id}/artifacts/{item['id']}").text
     report = json.loads(files.pop("reports/test-report.json"))
-    assert "clamping.py" in files and any(path.startswith("tests/test_") for path in files)
+    assert "textstats.py" in files and any(path.startswith("tests/test_") for path in files)
 
     # what the run claims is what its stored files do when anyone runs them again
     again = run_pytest(
@@ -85,3 +86,8 @@ def test_a_feature_run_on_the_default_model_claims_what_its_stored_code_and_test
     assert (again.status, again.passed, again.total) == claim
     summary = next(s for s in run["steps"] if s["name"] == "verification")["summary"]
     assert summary.startswith("all ") == (claim[0] == "passed"), "it says the tests pass exactly when they do"
+    # the run ends with a module and tests that pass when re-run from the stored files (greedy decoding makes this
+    # the same run every time here), and the module also passes checks the agents never saw
+    assert claim[0] == "passed" and claim[2] >= 3, files
+    hidden = "from textstats import word_count\n\ndef test_hidden():\n    assert word_count(' a\\tb\\n c ') == 3\n"
+    assert run_pytest({"textstats.py": files["textstats.py"], "tests/test_hidden.py": hidden}).status == "passed"
