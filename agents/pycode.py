@@ -51,6 +51,12 @@ def missing_imports(code: str, known: frozenset[str] = frozenset()) -> list[str]
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return []
+    modules = sys.stdlib_module_names | known
+    return sorted(name for name in _unbound(tree) if name in modules and not name.startswith("_"))
+
+
+def _unbound(tree: ast.Module) -> set[str]:
+    """Names the code reads but never binds (no import, definition, assignment or argument), builtins aside."""
     bound: set[str] = set(dir(builtins))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -64,8 +70,7 @@ def missing_imports(code: str, known: frozenset[str] = frozenset()) -> list[str]
         elif isinstance(node, ast.Global | ast.Nonlocal):
             bound.update(node.names)
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    modules = sys.stdlib_module_names | known
-    return sorted(name for name in used - bound if name in modules and not name.startswith("_"))
+    return used - bound
 
 
 def with_imports(code: str, changes: list[str], known: frozenset[str] = frozenset()) -> str:
@@ -83,6 +88,40 @@ def with_imports(code: str, changes: list[str], known: frozenset[str] = frozense
             at = node.end_lineno or at
     lines = code.splitlines(keepends=True)
     return "".join([*lines[:at], *(f"import {m}\n" for m in missing), *lines[at:]])
+
+
+def _after_header(tree: ast.Module) -> int:
+    """The line after a module's docstring and its leading imports: where added lines go."""
+    at = 0
+    for index, node in enumerate(tree.body):
+        docstring = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if not (docstring or isinstance(node, ast.Import | ast.ImportFrom)):
+            break
+        at = node.end_lineno or at
+    return at
+
+
+def with_exceptions(code: str, requirement: str, changes: list[str]) -> str:
+    """The code with the exception classes it raises but never defines (`raise EmptyStackError(...)`, a NameError
+    when it runs): each defined after the imports, on the base the requirement gives (`EmptyStackError(LookupError)`)
+    or `Exception`."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    missing = sorted(n for n in _unbound(tree) if re.fullmatch(r"[A-Z]\w*(Error|Exception)", n))
+    if not missing:
+        return code
+    classes = []
+    for name in missing:
+        given = re.search(rf"\b{name}\(\s*([A-Z]\w*)\s*\)", requirement)
+        base = given.group(1) if given and isinstance(getattr(builtins, given.group(1), None), type) else "Exception"
+        classes.append(f"class {name}({base}):\n    pass\n")
+    changes.append("defined the missing exception class(es) " + ", ".join(f"`{n}`" for n in missing))
+    lines = code.splitlines(keepends=True)
+    at = _after_header(tree)
+    head, rest = "".join(lines[:at]), "".join(lines[at:]).lstrip("\n")
+    return (f"{head.rstrip(chr(10))}\n\n\n" if head else "") + "\n\n".join(classes) + "\n\n" + rest
 
 
 def _salvaged(code: str, changes: list[str]) -> str:
@@ -256,7 +295,7 @@ def module_files(text: str, requirement: str = "", paths: Sequence[str] = ()) ->
         if not code.strip() or (not _defines(code) and len(blocks) > 1):
             continue
         changes += [f"removed the demo code `{line[:80]}`" for line in dropped]
-        code = with_imports(_without_tests(code, block.path, changes), changes)
+        code = with_exceptions(with_imports(_without_tests(code, block.path, changes), changes), requirement, changes)
         path = block.path if block.path.endswith(".py") else f"{UNNAMED}_{len(files) + 1}.py"
         files[path] = code  # a later block of the same name is the newer version
     named = [p for p in dict.fromkeys([*paths, *named_modules(requirement)]) if not shadows_stdlib(p)]

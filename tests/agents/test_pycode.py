@@ -207,3 +207,17 @@ def test_tests_that_contradict_each_other_are_dropped_and_repeats_kept_once():
         "removed `test_trailing_raises`: it contradicts another test on `word_count('a b  ')`",
         "removed `test_two_again`: it repeats the test above",
     ]
+
+
+def test_an_exception_class_raised_but_never_defined_is_defined_on_the_base_the_requirement_gives():
+    requirement = "Write `stack.py` with a class `Stack` and an exception class `EmptyStackError(LookupError)`."
+    answer = (
+        "```python\nimport re\n\nclass Stack:\n    def pop(self):\n        raise EmptyStackError('empty')\n\n"
+        "    def check(self, text):\n        if not re.match('a', text):\n            raise BadInput(text)\n```"
+    )
+    code = module_files(answer, requirement)
+    assert code.error is None and code.changes == ["defined the missing exception class(es) `EmptyStackError`"]
+    module = code.files["stack.py"]
+    assert module.startswith("import re\n\n\nclass EmptyStackError(LookupError):\n    pass\n\n\nclass Stack:")
+    check = "from stack import EmptyStackError\n\ndef test_b():\n    assert issubclass(EmptyStackError, LookupError)\n"
+    assert run_pytest({"stack.py": module, "tests/test_s.py": check}).status == "passed"
