@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:4200"]
     # Largest request body the API accepts; larger ones get 413.
     max_body_bytes: int = 1024 * 1024
+    # The built web UI (`ng build` of frontend-ui/, which `make up` runs) that the API serves at `/`.
+    ui_dir: Path = ROOT / "frontend-ui" / "dist" / "frontend-ui" / "browser"
     log_level: str = "info"
     # Server-Sent Events: seconds between keep-alive comments, and the events a stream may queue before it falls
     # back to reading the table (a slow client costs at most this much memory).

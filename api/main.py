@@ -14,6 +14,7 @@ from api.routers import agents, communication, events, health, projects, workflo
 from api.sse import EventHub, HubUnavailable
 from api.temporal import RunControl
 from api.temporal import install_error_handlers as install_temporal_errors
+from api.ui import install_ui
 from config import Settings, get_settings
 from db.session import libpq_url, make_engine
 
@@ -67,4 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, projects, agents, workflows, communication, events):
         app.include_router(module.router, prefix="/api")
+    install_ui(app, settings.ui_dir)
     return app

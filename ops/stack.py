@@ -234,6 +234,11 @@ class Stack:
             time.sleep(0.5)
         raise StackError(f"the API did not become healthy at {url}: {last}; see {self.logs / 'api.log'}")
 
+    def ui_line(self) -> str:
+        if (self.settings.ui_dir / "index.html").is_file():
+            return f"{self.base_url}/"
+        return f"not built ({self.settings.ui_dir} has no index.html: `make ui` builds it, with Node.js 20.19+)"
+
     # --- commands ---------------------------------------------------------------------------------------------
 
     def up(self) -> None:
@@ -257,6 +262,7 @@ class Stack:
         health = self.wait_healthy()
         print()
         print("Conclave is up:")
+        print(f"  web UI          {self.ui_line()}")
         print(f"  API             {self.base_url}/api")
         print(f"  API docs        {self.base_url}/docs")
         print(f"  health          {self.base_url}/api/health  ({health['status']})")

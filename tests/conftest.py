@@ -1,12 +1,15 @@
-"""Test fixtures on real services: a throwaway PostgreSQL cluster per test session, migrated by Alembic.
+"""Test fixtures on real services: a throwaway PostgreSQL cluster per test session, migrated by Alembic; S3 (`rclone
+serve s3`) and a Temporal dev server, each one per session.
 
 Set TEST_DATABASE_URL (a server where we may create and drop databases) to use an existing server instead.
 """
 
+import asyncio
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +20,7 @@ from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from temporalio.client import Client
 
 from activities.storage import ArtifactStore
 from agents.llm.llama_cpp import LlamaCppBackend
@@ -25,7 +29,7 @@ from api.main import create_app
 from config import LOCAL_S3_ACCESS_KEY, LOCAL_S3_SECRET_KEY, Settings
 from db.models import Base
 from db.session import make_engine
-from ops import localdb, objectstore
+from ops import localdb, objectstore, temporal
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,3 +192,34 @@ def real_llm(model_path: Path) -> LlamaCppBackend:
     backend = LlamaCppBackend(model_path, n_ctx=4096)
     backend.load()
     return backend
+
+
+@pytest.fixture(scope="session")
+def temporal_address() -> Iterator[str]:
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="conclave-test-temporal-")) / "temporal.log"
+    command = temporal.dev_server_command(None, "127.0.0.1", port, None)  # in memory, no Web UI
+    server = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    address = f"127.0.0.1:{port}"
+    try:
+        temporal.wait_ready("127.0.0.1", port)
+        asyncio.run(_until_serving(address))
+        yield address
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+async def _until_serving(address: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await Client.connect(address)
+            return
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.3)

@@ -31,7 +31,8 @@ STREAM: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "`text/event-stream`: frames `id:` (the event id), `event:` (its type) and `data:` (this "
         "JSON), plus a comment line every 15 s.",
-        "content": {"text/event-stream": {"schema": StreamEventResponse.model_json_schema()}},
+        # A reference, not the model's own JSON schema: that one carries `$defs` no OpenAPI tool can resolve.
+        "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/StreamEventResponse"}}},
         "model": StreamEventResponse,
     },
 }

@@ -10,13 +10,10 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,40 +24,7 @@ from temporalio.client import Client
 from agents.llm import LLMClient
 from api.main import create_app
 from config import ROOT, Settings
-from ops import temporal
-from tests.support import free_port
 from worker import build_workers
-
-
-@pytest.fixture(scope="session")
-def temporal_address() -> Iterator[str]:
-    port = free_port()
-    log = Path(tempfile.mkdtemp(prefix="conclave-test-temporal-")) / "temporal.log"
-    command = temporal.dev_server_command(None, "127.0.0.1", port, None)  # in memory, no Web UI
-    server = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    address = f"127.0.0.1:{port}"
-    try:
-        temporal.wait_ready("127.0.0.1", port)
-        asyncio.run(_until_serving(address))
-        yield address
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
-async def _until_serving(address: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            await Client.connect(address)
-            return
-        except RuntimeError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.3)
 
 
 @pytest.fixture
