@@ -1,12 +1,9 @@
 import { DatePipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
-import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatIconModule } from '@angular/material/icon';
 import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
-import { MatSelectModule } from '@angular/material/select';
 import { MatTableModule } from '@angular/material/table';
 import { Router, RouterLink } from '@angular/router';
 import { map } from 'rxjs';
@@ -16,6 +13,7 @@ import { AGENT_ROLES, AGENT_STATUSES, Agent, AgentRole, AgentStatus, Page, Proje
 import { loadable } from '../../core/data/loadable';
 import { LiveEvents } from '../../core/events/live-events';
 import { LoadState } from '../../core/ui/load-state';
+import { FilterSelect } from '../../core/ui/filter-select';
 import { HumanizePipe } from '../../core/ui/pipes';
 import { StatusChip } from '../../core/ui/status-chip';
 
@@ -28,8 +26,8 @@ interface AgentStatusEvent {
 @Component({
   selector: 'app-agent-list-page',
   imports: [
-    DatePipe, FormsModule, RouterLink, MatButtonModule, MatFormFieldModule, MatIconModule, MatPaginatorModule,
-    MatSelectModule, MatTableModule, LoadState, HumanizePipe, StatusChip,
+    DatePipe, RouterLink, MatButtonModule, MatIconModule, MatPaginatorModule,
+    MatTableModule, LoadState, FilterSelect, HumanizePipe, StatusChip,
   ],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
@@ -39,33 +37,12 @@ interface AgentStatusEvent {
       <a mat-flat-button routerLink="/agents/new" data-testid="new-agent-button"><mat-icon>add</mat-icon> New agent</a>
     </div>
     <div class="filters" data-testid="agent-filters">
-      <mat-form-field>
-        <mat-label>Role</mat-label>
-        <mat-select [ngModel]="role()" (ngModelChange)="setFilter(role, $event)" data-testid="agent-role-filter">
-          <mat-option [value]="null">Any</mat-option>
-          @for (r of roles; track r) {
-            <mat-option [value]="r">{{ r | humanize }}</mat-option>
-          }
-        </mat-select>
-      </mat-form-field>
-      <mat-form-field>
-        <mat-label>Status</mat-label>
-        <mat-select [ngModel]="status()" (ngModelChange)="setFilter(status, $event)" data-testid="agent-status-filter">
-          <mat-option [value]="null">Any</mat-option>
-          @for (s of statuses; track s) {
-            <mat-option [value]="s">{{ s | humanize }}</mat-option>
-          }
-        </mat-select>
-      </mat-form-field>
-      <mat-form-field>
-        <mat-label>Project</mat-label>
-        <mat-select [ngModel]="projectId()" (ngModelChange)="setFilter(projectId, $event)" data-testid="agent-project-filter">
-          <mat-option [value]="null">Any</mat-option>
-          @for (p of projects.value() ?? []; track p.id) {
-            <mat-option [value]="p.id">{{ p.name }}</mat-option>
-          }
-        </mat-select>
-      </mat-form-field>
+      <app-filter-select label="Role" [options]="roles" [value]="role()"
+        (valueChange)="setFilter(role, $event)" testId="agent-role-filter" />
+      <app-filter-select label="Status" [options]="statuses" [value]="status()"
+        (valueChange)="setFilter(status, $event)" testId="agent-status-filter" />
+      <app-filter-select label="Project" [options]="projectOptions()" [value]="projectId()"
+        (valueChange)="setFilter(projectId, $event)" testId="agent-project-filter" />
     </div>
     <app-load-state
       [loading]="agents.loading()"
@@ -143,6 +120,9 @@ export class AgentListPage {
 
   protected readonly agents = loadable<Page<Agent>>();
   protected readonly projects = loadable<Project[]>();
+  protected readonly projectOptions = computed(() =>
+    (this.projects.value() ?? []).map((p) => ({ value: p.id, label: p.name })),
+  );
   protected readonly projectNames = computed<Record<string, string | undefined>>(() =>
     Object.fromEntries((this.projects.value() ?? []).map((p) => [p.id, p.name])),
   );

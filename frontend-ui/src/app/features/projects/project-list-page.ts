@@ -7,7 +7,6 @@ import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatIconModule } from '@angular/material/icon';
 import { MatInputModule } from '@angular/material/input';
 import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
-import { MatSelectModule } from '@angular/material/select';
 import { MatTableModule } from '@angular/material/table';
 import { Router, RouterLink } from '@angular/router';
 import { debounceTime } from 'rxjs';
@@ -16,6 +15,7 @@ import { ApiClient } from '../../core/api/api-client';
 import { PROJECT_STATUSES, PROJECT_TYPES, Page, Project, ProjectStatus, ProjectType } from '../../core/api/models';
 import { loadable } from '../../core/data/loadable';
 import { LoadState } from '../../core/ui/load-state';
+import { FilterSelect } from '../../core/ui/filter-select';
 import { HumanizePipe } from '../../core/ui/pipes';
 import { StatusChip } from '../../core/ui/status-chip';
 
@@ -23,7 +23,7 @@ import { StatusChip } from '../../core/ui/status-chip';
   selector: 'app-project-list-page',
   imports: [
     DatePipe, FormsModule, RouterLink, MatButtonModule, MatFormFieldModule, MatIconModule, MatInputModule,
-    MatPaginatorModule, MatSelectModule, MatTableModule, LoadState, StatusChip, HumanizePipe,
+    MatPaginatorModule, MatTableModule, LoadState, FilterSelect, StatusChip, HumanizePipe,
   ],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
@@ -40,24 +40,10 @@ import { StatusChip } from '../../core/ui/status-chip';
         <mat-icon matPrefix>search</mat-icon>
         <input matInput [ngModel]="search()" (ngModelChange)="setSearch($event)" data-testid="project-search" />
       </mat-form-field>
-      <mat-form-field>
-        <mat-label>Status</mat-label>
-        <mat-select [ngModel]="status()" (ngModelChange)="setFilter(status, $event)" data-testid="project-status-filter">
-          <mat-option [value]="null">Any</mat-option>
-          @for (s of statuses; track s) {
-            <mat-option [value]="s">{{ s | humanize }}</mat-option>
-          }
-        </mat-select>
-      </mat-form-field>
-      <mat-form-field>
-        <mat-label>Type</mat-label>
-        <mat-select [ngModel]="type()" (ngModelChange)="setFilter(type, $event)" data-testid="project-type-filter">
-          <mat-option [value]="null">Any</mat-option>
-          @for (t of types; track t) {
-            <mat-option [value]="t">{{ t | humanize }}</mat-option>
-          }
-        </mat-select>
-      </mat-form-field>
+      <app-filter-select label="Status" [options]="statuses" [value]="status()"
+        (valueChange)="setFilter(status, $event)" testId="project-status-filter" />
+      <app-filter-select label="Type" [options]="types" [value]="type()"
+        (valueChange)="setFilter(type, $event)" testId="project-type-filter" />
     </div>
     <app-load-state
       [loading]="projects.loading()"

@@ -1,11 +1,8 @@
-import { ChangeDetectionStrategy, Component, effect, inject, signal, untracked } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
-import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatIconModule } from '@angular/material/icon';
 import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
-import { MatSelectModule } from '@angular/material/select';
 import { RouterLink } from '@angular/router';
 import { debounceTime, map } from 'rxjs';
 
@@ -16,15 +13,15 @@ import {
 import { loadable } from '../../core/data/loadable';
 import { LiveEvents } from '../../core/events/live-events';
 import { LoadState } from '../../core/ui/load-state';
-import { HumanizePipe } from '../../core/ui/pipes';
+import { FilterSelect } from '../../core/ui/filter-select';
 import { liveRunProgress } from './live-progress';
 import { WorkflowTable } from './workflow-table';
 
 @Component({
   selector: 'app-workflow-list-page',
   imports: [
-    FormsModule, RouterLink, MatButtonModule, MatFormFieldModule, MatIconModule, MatPaginatorModule, MatSelectModule,
-    LoadState, HumanizePipe, WorkflowTable,
+    RouterLink, MatButtonModule, MatIconModule, MatPaginatorModule,
+    LoadState, FilterSelect, WorkflowTable,
   ],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
@@ -36,33 +33,12 @@ import { WorkflowTable } from './workflow-table';
       </a>
     </div>
     <div class="filters" data-testid="workflow-filters">
-      <mat-form-field>
-        <mat-label>Status</mat-label>
-        <mat-select [ngModel]="status()" (ngModelChange)="setFilter(status, $event)" data-testid="workflow-status-filter">
-          <mat-option [value]="null">Any</mat-option>
-          @for (s of statuses; track s) {
-            <mat-option [value]="s">{{ s | humanize }}</mat-option>
-          }
-        </mat-select>
-      </mat-form-field>
-      <mat-form-field>
-        <mat-label>Type</mat-label>
-        <mat-select [ngModel]="type()" (ngModelChange)="setFilter(type, $event)" data-testid="workflow-type-filter">
-          <mat-option [value]="null">Any</mat-option>
-          @for (t of types; track t) {
-            <mat-option [value]="t">{{ t | humanize }}</mat-option>
-          }
-        </mat-select>
-      </mat-form-field>
-      <mat-form-field>
-        <mat-label>Project</mat-label>
-        <mat-select [ngModel]="projectId()" (ngModelChange)="setFilter(projectId, $event)" data-testid="workflow-project-filter">
-          <mat-option [value]="null">Any</mat-option>
-          @for (p of projects.value() ?? []; track p.id) {
-            <mat-option [value]="p.id">{{ p.name }}</mat-option>
-          }
-        </mat-select>
-      </mat-form-field>
+      <app-filter-select label="Status" [options]="statuses" [value]="status()"
+        (valueChange)="setFilter(status, $event)" testId="workflow-status-filter" />
+      <app-filter-select label="Type" [options]="types" [value]="type()"
+        (valueChange)="setFilter(type, $event)" testId="workflow-type-filter" />
+      <app-filter-select label="Project" [options]="projectOptions()" [value]="projectId()"
+        (valueChange)="setFilter(projectId, $event)" testId="workflow-project-filter" />
     </div>
     <app-load-state
       [loading]="workflows.loading()"
@@ -95,6 +71,9 @@ export class WorkflowListPage {
 
   protected readonly workflows = loadable<Page<Workflow>>();
   protected readonly projects = loadable<Project[]>();
+  protected readonly projectOptions = computed(() =>
+    (this.projects.value() ?? []).map((p) => ({ value: p.id, label: p.name })),
+  );
   protected readonly live = liveRunProgress();
 
   constructor() {
