@@ -14,7 +14,6 @@ or test round already recorded is returned as recorded, without calling the mode
 """
 
 import json
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -48,6 +47,7 @@ from agents.prompts import FailingTest, first_line, module_messages, repair_mess
 from agents.pycode import (
     MISSING,
     CodeFiles,
+    exception_names,
     guard_tests,
     interface,
     is_test_path,
@@ -385,7 +385,7 @@ def run_tests(
     turn = f"tests-{request.round}-{request.candidate}"
     message_id = derive_id(workflow_id, request.step, turn, agent_id, "message")
     with transaction(engine) as session:
-        named = named_errors(load_workflow(session, workflow_id).requirement)
+        named = exception_names(load_workflow(session, workflow_id).requirement)
         if (existing := session.get(AgentMessage, message_id)) is not None:
             recorded = next(a for a in existing.attachments or [] if a.get("kind") == "test_run")
             return TestRound(str(message_id), _result_from(recorded["result"]), named)
@@ -411,11 +411,6 @@ def run_tests(
         record_message(session, message)
         append_event(session, workflow_id, EventType.WORKFLOW_PROGRESS_UPDATE, {"step": request.step, "tests": tests})
     return TestRound(str(message_id), result, named)
-
-
-def named_errors(requirement: str) -> list[str]:
-    """The exception classes a requirement names: `ValueError`, `EmptyStackError`..."""
-    return sorted(set(re.findall(r"\b([A-Z]\w*(?:Error|Exception))\b", requirement)))
 
 
 def _result_from(data: dict[str, Any]) -> SandboxResult:

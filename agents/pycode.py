@@ -101,6 +101,14 @@ def _after_header(tree: ast.Module) -> int:
     return at
 
 
+_EXCEPTION_NAME = re.compile(r"[A-Z]\w*(?:Error|Exception)")
+
+
+def exception_names(text: str) -> list[str]:
+    """The exception classes a text (a requirement) names: `ValueError`, `EmptyStackError`..."""
+    return sorted({m.group() for m in re.finditer(rf"\b{_EXCEPTION_NAME.pattern}\b", text)})
+
+
 def with_exceptions(code: str, requirement: str, changes: list[str]) -> str:
     """The code with the exception classes it raises but never defines (`raise EmptyStackError(...)`, a NameError
     when it runs): each defined after the imports, on the base the requirement gives (`EmptyStackError(LookupError)`)
@@ -109,7 +117,7 @@ def with_exceptions(code: str, requirement: str, changes: list[str]) -> str:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return code
-    missing = sorted(n for n in _unbound(tree) if re.fullmatch(r"[A-Z]\w*(Error|Exception)", n))
+    missing = sorted(n for n in _unbound(tree) if _EXCEPTION_NAME.fullmatch(n))
     if not missing:
         return code
     classes = []
@@ -425,7 +433,6 @@ def _one_check_per_test(code: str, changes: list[str]) -> str:
     with any other statement (state set up, then checked) are kept whole: their checks depend on each other."""
     tree = ast.parse(code)
     taken = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
-    seen = _checks_before(tree)
     lines = code.splitlines(keepends=True)
     for node in reversed(tree.body):
         if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test") and not node.decorator_list):
@@ -436,8 +443,9 @@ def _one_check_per_test(code: str, changes: list[str]) -> str:
         if len(body) < 2 or not all(_is_check(stmt) for stmt in body):
             continue
         checks = [ast.unparse(stmt) for stmt in body]
-        # a small model that loops repeats one check many times: each is kept once (the first time it appears)
-        unique = [c for i, c in enumerate(checks) if c not in checks[:i] and c not in seen[node]]
+        # a small model that loops repeats one check many times: each is kept once (repeats across tests are
+        # dropped afterwards, by _without_contradictions)
+        unique = list(dict.fromkeys(checks))
         parts = []
         for number, check in enumerate(unique, 1):
             name = f"{node.name}_{number}"
@@ -446,10 +454,6 @@ def _one_check_per_test(code: str, changes: list[str]) -> str:
             taken.add(name)
             parts.append(f"def {name}():\n" + textwrap.indent(check, "    ") + "\n")
         lines[node.lineno - 1 : node.end_lineno] = ["\n\n".join(parts)]
-        if not unique:
-            del lines[node.lineno - 1 : node.end_lineno]
-            changes.append(f"removed `{node.name}`: it repeats checks made above")
-            continue
         repeated = f", {len(checks) - len(unique)} repeated check(s) dropped" if len(unique) < len(checks) else ""
         changes.append(f"split `{node.name}` into {len(unique)} tests, one check each{repeated}")
     return "".join(lines)
@@ -498,17 +502,6 @@ def _without_contradictions(code: str, changes: list[str]) -> str:
             del lines[node.lineno - 1 : node.end_lineno]
     changes += [f"removed `{node.name}`: {drop[node.name]}" for node in tests if node.name in drop]
     return "".join(lines)
-
-
-def _checks_before(tree: ast.Module) -> dict[ast.stmt, set[str]]:
-    """For each top-level statement, the single checks of the test functions above it."""
-    seen: set[str] = set()
-    before: dict[ast.stmt, set[str]] = {}
-    for node in tree.body:
-        before[node] = set(seen)
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
-            seen.update(ast.unparse(stmt) for stmt in node.body if _is_check(stmt))
-    return before
 
 
 def interface(modules: dict[str, str]) -> str:
