@@ -90,6 +90,8 @@ class CodeRequest:
     problem: str | None = None
     # module: the n-th of the candidates (its temperature and seed); repair: the round (its seed).
     attempt: int = 1
+    # repair: the n-th of the round's rewrites (after the first, each a little warmer, with its own seed).
+    candidate: int = 1
     parent_message_id: str | None = None
     addressed_to: list[str] = field(default_factory=list)
 
@@ -306,7 +308,12 @@ def _write(
             )
             return replace(code, error=UNCHANGED) if code.error is None and same else code
 
-        answer = write_code(llm, agent, messages, changed, seed=request.attempt, on_token=on_token)
+        warmer = CANDIDATE_WARMER * (request.candidate - 1)
+        answer = write_code(
+            llm, agent, messages, changed, temperature=min(agent.temperature + warmer, 1.0),
+            seed=request.attempt if request.candidate == 1 else request.attempt * 100 + request.candidate,
+            on_token=on_token,
+        )  # fmt: skip
         return replace(answer, error=None) if answer.error == UNCHANGED else _tested_anyway(answer)
     warmer = CANDIDATE_WARMER * (request.attempt - 1)
     answer = write_code(
@@ -489,7 +496,10 @@ def test_report(request: TestOutcomeRequest, modules: dict[str, str], tests: dic
     lines = ["# Test report", "", verdict, ""]
     lines += ["Files:", *(f"- `{p}`" for p in [*modules, *tests]), ""]
     if request.candidates > 1:
-        lines += [f"Candidates written: {request.candidates}; the one passing the most tests went on.", ""]
+        lines += [
+            f"Candidates written: {request.candidates} in round 1, and as many rewrites in each repair; the one "
+            "passing the most tests went on.", "",
+        ]  # fmt: skip
     if request.ruled_out:
         lines += ["Ruled out by the team's decision (they contradict the requirement):"]
         lines += [f"- `{r['test']}`: {r['reason']}" for r in request.ruled_out] + [""]

@@ -186,19 +186,21 @@ def repair_messages(
     agent: AgentConfig, ctx: TurnContext, modules: dict[str, str], passed: int, total: int,
     failures: Sequence[FailingTest], problem: str | None,
 ) -> list[ChatMessage]:  # fmt: skip
-    code = "\n\n".join(f"`{path}`\n```python\n{clip(text, 6000)}\n```" for path, text in modules.items())
+    """A repair is a rewrite from the requirement, told what failed, without the failing code: shown its code, a
+    small model copies it back unchanged (Qwen2.5-Coder-0.5B did in 12 of 12 repairs at temperatures 0.2 to 0.8,
+    measured on the quality benchmark's tasks); told only what failed, it writes a different module."""
     if problem:
-        found = f"Your code could not be tested: {problem}"
+        found = f"The last version of this code could not be tested: {problem}"
     else:
         found = (
-            f"The tests written from the requirement were run on it: {passed} of {total} pass. "
-            f"These fail:\n\n{failures_block(failures)}"
+            f"The last version of this code was run against tests written from the requirement: {passed} of {total} "
+            f"pass. These fail:\n\n{failures_block(failures)}"
         )
     return as_agent(
         agent,
-        f"Requirement:\n{clip(ctx.requirement, REQUIREMENT_CHARS)}\n\nYour code:\n{code or '(none)'}\n\n{found}\n\n"
-        "Fix the code so that the failing tests pass and the passing ones still do. Where a test contradicts the "
-        f"requirement, follow the requirement. {_where(list(modules))}. {MODULE_RULES}",
+        f"Requirement:\n{clip(ctx.requirement, REQUIREMENT_CHARS)}\n\n{found}\n\nWrite the module again, from the "
+        "requirement, so that these tests pass as well as the others. Where a test contradicts the requirement, "
+        f"follow the requirement. {_where(list(modules))}. {MODULE_RULES}",
     )
 
 

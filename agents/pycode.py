@@ -383,9 +383,12 @@ def guard_tests(text: str, path: str, modules: dict[str, str]) -> CodeFiles:
     changes += [f"removed the demo code `{line[:80]}`" for line in dropped]
     if not code.strip():
         return CodeFiles({}, "the answer holds no pytest code", changes)
+    provided = {name: import_name(p) for p, c in modules.items() for name in _defines(c)}
+    if syntax_error(code, path) and syntax_error(stubless := _without_stubs(code, set(provided)), path) is None:
+        code = stubless
+        changes.append("removed a copy of the module's interface that did not compile")
     if error := syntax_error(code, path):
         return CodeFiles({path: code}, f"does not compile: {error}", changes)
-    provided = {name: import_name(p) for p, c in modules.items() for name in _defines(c)}
     tree = ast.parse(code)
     lines = code.splitlines(keepends=True)
     for node in reversed(tree.body):
@@ -393,7 +396,7 @@ def guard_tests(text: str, path: str, modules: dict[str, str]) -> CodeFiles:
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             changes.append(f"removed `{lines[start - 1].strip()[:80]}`, which shadowed the module's own")
             del lines[start - 1 : node.end_lineno]
-    code = _without_contradictions(_one_check_per_test("".join(lines), changes), changes)
+    code = _without_contradictions(_one_check_per_test(_raises_for_errors("".join(lines), changes), changes), changes)
     imported = {
         alias.asname or alias.name
         for node in ast.walk(ast.parse(code))
@@ -406,7 +409,7 @@ def guard_tests(text: str, path: str, modules: dict[str, str]) -> CodeFiles:
     for name in missing:
         by_module.setdefault(provided[name], []).append(name)
     header = "".join(f"from {module} import {', '.join(names)}\n" for module, names in by_module.items())
-    code = with_imports(header + code, changes, known=frozenset({"pytest"}))
+    code = _tidy_blank_lines(with_imports(header + code, changes, known=frozenset({"pytest"})))
     if not any(
         (isinstance(n, ast.FunctionDef) and n.name.startswith("test")) or (
             isinstance(n, ast.ClassDef) and n.name.startswith("Test"))
@@ -414,6 +417,59 @@ def guard_tests(text: str, path: str, modules: dict[str, str]) -> CodeFiles:
     ):  # fmt: skip
         return CodeFiles({path: code}, "holds no test function (def test_...)", changes)
     return CodeFiles({path: code}, None, changes)
+
+
+def _raises_for_errors(code: str, changes: list[str]) -> str:
+    """`assert f(x) == ValueError` (or `is`) in a test becomes `with pytest.raises(ValueError): f(x)`: a small model
+    writes the one when it means the other, and no function returns an exception class where a requirement says it
+    raises."""
+    tree = ast.parse(code)
+    lines = code.splitlines(keepends=True)
+    found = [
+        node
+        for test in tree.body
+        if isinstance(test, ast.FunctionDef) and test.name.startswith("test")
+        for node in test.body
+        if isinstance(node, ast.Assert) and isinstance(node.test, ast.Compare) and len(node.test.ops) == 1
+        and isinstance(node.test.ops[0], ast.Eq | ast.Is)
+        and _EXCEPTION_NAME.fullmatch(ast.unparse(node.test.comparators[0]))
+    ]  # fmt: skip
+    for node in reversed(found):
+        assert isinstance(node.test, ast.Compare)
+        indent = " " * node.col_offset
+        error, call = ast.unparse(node.test.comparators[0]), ast.unparse(node.test.left)
+        lines[node.lineno - 1 : node.end_lineno] = [f"{indent}with pytest.raises({error}):\n{indent}    {call}\n"]
+        changes.append(f"`assert {call[:60]} == {error}` now checks that it raises {error}")
+    return "".join(lines)
+
+
+_STUB_HEADER = re.compile(r"(?:class|def)\s+(\w+)")
+
+
+def _without_stubs(code: str, names: set[str]) -> str:
+    """The code without top-level stubs of the module's own names (`class Stack:`, `def pop(self): ...` and their
+    `...` and comment lines): a small model copies the interface it was shown into its tests, where a stub class
+    without a body does not compile."""
+    kept: list[str] = []
+    in_stub = False
+    for line in code.splitlines(keepends=True):
+        text = line.strip()
+        header = _STUB_HEADER.match(line)
+        if header and header.group(1) in names and (line.startswith("class") or text.endswith("...")):
+            in_stub = True
+            continue
+        if in_stub and (not text or (line[0] in " \t" and (text.startswith("#") or text.endswith("...")))):
+            continue
+        in_stub = False
+        kept.append(line)
+    return "".join(kept)
+
+
+def _tidy_blank_lines(code: str) -> str:
+    """Runs of blank lines (left where tests were dropped, or where the model padded) cut to two, unless that would
+    change the code (a string holding them)."""
+    tidy = re.sub(r"\n(?:[ \t]*\n){3,}", "\n\n\n", code)
+    return tidy if ast.dump(ast.parse(tidy)) == ast.dump(ast.parse(code)) else code
 
 
 def _is_check(node: ast.stmt) -> bool:
@@ -520,10 +576,14 @@ def interface(modules: dict[str, str]) -> str:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 lines.append(_signature(node, ""))
             elif isinstance(node, ast.ClassDef):
-                lines.append(f"class {node.name}:" + _doc(node, "    "))
-                for item in node.body:
-                    if isinstance(item, ast.FunctionDef) and (not item.name.startswith("_") or item.name == "__init__"):
-                        lines.append(_signature(item, "    "))
+                bases = ", ".join(ast.unparse(b) for b in [*node.bases, *node.keywords])
+                lines.append(f"class {node.name}{f'({bases})' if bases else ''}:" + _doc(node, "    "))
+                methods = [
+                    _signature(item, "    ")
+                    for item in node.body
+                    if isinstance(item, ast.FunctionDef) and (not item.name.startswith("_") or item.name == "__init__")
+                ]  # fmt: skip
+                lines += methods or ["    ..."]  # valid Python: a model that copies it still writes code that compiles
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 

@@ -291,10 +291,13 @@ def final_module(artifacts: Sequence[dict[str, Any]], module: str) -> dict[str, 
     return None
 
 
-def run_workflow(api: Api, project_id: str, task: Task, timeout: float) -> WorkflowAttempt:
-    """A feature_development run of the requirement, until it ends (or is cancelled at `timeout`); its module."""
+def run_workflow(
+    api: Api, project_id: str, task: Task, timeout: float, code: dict[str, int] | None = None
+) -> WorkflowAttempt:
+    """A feature_development run of the requirement (with the code loop's `code` options, if any), until it ends (or
+    is cancelled at `timeout`); its module."""
     body = {"project_id": project_id, "name": f"bench {task.key}", "workflow_type": "feature_development",
-            "requirement": task.requirement}  # fmt: skip
+            "requirement": task.requirement, **({"options": {"code": code}} if code else {})}  # fmt: skip
     started = time.monotonic()
     workflow_id = str(api.json("POST", "/api/workflows", 201, json=body)["workflow_id"])
     attempt = WorkflowAttempt(workflow_id=workflow_id, total=task.tests)
@@ -437,7 +440,9 @@ def check_main(tasks: Sequence[Task]) -> int:
     return 1 if failed else 0
 
 
-def bench_main(tasks: Sequence[Task], api_url: str, timeout: float, out: Path | None) -> int:
+def bench_main(
+    tasks: Sequence[Task], api_url: str, timeout: float, out: Path | None, code: dict[str, int] | None = None
+) -> int:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = out or ROOT / ".data" / "bench" / f"quality-{stamp}.json"
     api = Api(api_url)
@@ -463,10 +468,12 @@ def bench_main(tasks: Sequence[Task], api_url: str, timeout: float, out: Path | 
     if callable(load):
         load()  # before the first task, so its time is the completion's alone
     header = {"started_at": stamp, "api": api.url, "backend": llm.name, "model": model,
-              "model_path": str(settings.llm_model_path or ""), "timeout": timeout,
+              "model_path": str(settings.llm_model_path or ""), "timeout": timeout, "code_options": code or {},
               "prompt": {"system": SYSTEM, "instruction": INSTRUCTION, "temperature": TEMPERATURE,
                          "max_tokens": MAX_TOKENS, "seed": SEED}}  # fmt: skip
+    options = " ".join(f"{k} {v}" for k, v in (code or {}).items()) or "the defaults"
     print(f"backend {llm.name}   model {model}   api {api.url}   tasks {len(tasks)}   timeout {timeout:g} s")
+    print(f"code loop options: {options}")
     print(f"results {out}\n")
 
     rows: list[tuple[Task, Attempt, WorkflowAttempt]] = []
@@ -476,7 +483,7 @@ def bench_main(tasks: Sequence[Task], api_url: str, timeout: float, out: Path | 
         for task in tasks:
             raw = run_raw(llm, task, model)
             score(task, raw)
-            flow = run_workflow(api, project_id, task, timeout)
+            flow = run_workflow(api, project_id, task, timeout, code)
             if not flow.note.startswith("timed out"):
                 score(task, flow)
             rows.append((task, raw, flow))
@@ -499,13 +506,16 @@ def main() -> None:
     parser.add_argument("--api", default="http://127.0.0.1:8000", help="the stack's API")
     parser.add_argument("--check", action="store_true", help="only check the tasks: references against hidden tests")
     parser.add_argument("--timeout", type=float, default=600, help="seconds a run may take before it is cancelled")
+    parser.add_argument("--candidates", type=int, help="the runs' options.code.candidates (default: the workflow's, 1)")
+    parser.add_argument("--rounds", type=int, help="the runs' options.code.rounds (default: the workflow's, 3)")
     parser.add_argument("--out", type=Path, help="JSON results (default .data/bench/quality-<timestamp>.json)")
     args = parser.parse_args()
 
     tasks = load_tasks([t.strip() for t in args.tasks.split(",") if t.strip()])
     if args.check:
         sys.exit(check_main(tasks))
-    sys.exit(bench_main(tasks, args.api, args.timeout, args.out))
+    code = {k: v for k, v in (("candidates", args.candidates), ("rounds", args.rounds)) if v is not None}
+    sys.exit(bench_main(tasks, args.api, args.timeout, args.out, code))
 
 
 if __name__ == "__main__":

@@ -112,6 +112,7 @@ def describe(error: BaseException) -> str:
 
 
 RULING_NAMED_ERRORS = "ruling-named-errors"  # patch marker: errors the requirement names go to a ruling too
+REPAIR_CANDIDATES = "repair-candidates"  # patch marker: each repair round writes `options.code.candidates` rewrites
 
 
 def _expects_otherwise(error: str, named_errors: Sequence[str] = ()) -> bool:
@@ -381,7 +382,10 @@ class TeamRun:
             candidates = self._candidates
             for round_ in range(1, rounds + 1):
                 results = await asyncio.gather(
-                    *(self._test_round(spec, round_, n, code, ruled_out) for n, code in enumerate(candidates, 1))
+                    *(
+                        self._test_round(spec, round_, n, code, ruled_out, of=len(candidates))
+                        for n, code in enumerate(candidates, 1)
+                    )
                 )
                 for n, result in enumerate(results, 1):
                     history.append(RoundSummary(round_, n, result.status, result.passed, result.total, result.reason))
@@ -407,11 +411,14 @@ class TeamRun:
                         candidates = [code]  # nothing left to repair: run the rest again as it is
                         continue
                 problem = None if result.total and result.status != "stopped" else result.reason
+                rewrites = len(self._candidates) if workflow.patched(REPAIR_CANDIDATES) else 1
                 candidates = [
                     await self._code_turn(
-                        spec, developer, f"repair-{round_}", "repair", attempt=round_, modules=code.files,
-                        tests=tests.files, last=result, problem=problem, parent=code.message_id,
+                        spec, developer, f"repair-{round_}" + (f"-{n}" if n > 1 else ""), "repair", attempt=round_,
+                        candidate=n, modules=code.files, tests=tests.files, last=result, problem=problem,
+                        parent=code.message_id,
                     )
+                    for n in range(1, rewrites + 1)
                 ]  # fmt: skip
             code, result, ruled_then = self._final(tried)
             if ruled_then < len(ruled_out):  # kept from before a ruling: its tests are run again without those
@@ -448,7 +455,7 @@ class TeamRun:
 
     async def _test_round(
         self, spec: StepSpec, round_: int, candidate: int, code: CodeResult, ruled_out: list[dict[str, str]],
-        final: bool = False,
+        final: bool = False, of: int = 1,
     ) -> "SandboxResult":  # fmt: skip
         """One run of the tests on one candidate in the sandbox (`final`: of the code kept, once more); code or tests
         that the guard refused are not run: the result says why."""
@@ -463,7 +470,7 @@ class TeamRun:
             self._input.workflow_id, spec.name, round_, candidate, code.files, tests.files,
             agent_id=(self._tester or self._needed(spec, spec.role)).agent_id,
             deselect=[r["test"] for r in ruled_out], parent_message_id=code.message_id,
-            candidates=len(self._candidates) if round_ == 1 else 1, final=final,
+            candidates=of, final=final,
         )  # fmt: skip
         done: TestRound = await workflow.execute_activity_method(
             ConclaveActivities.run_tests, request, task_queue=sandbox_task_queue(workflow.info().task_queue),
@@ -518,14 +525,15 @@ class TeamRun:
     async def _code_turn(
         self, spec: StepSpec, agent: TeamMember, turn: str, purpose: str, *, attempt: int = 1,
         modules: list[dict[str, str]] | None = None, tests: list[dict[str, str]] | None = None,
-        last: "SandboxResult | None" = None, problem: str | None = None, parent: str | None = None,
+        last: "SandboxResult | None" = None, problem: str | None = None, parent: str | None = None, candidate: int = 1,
     ) -> CodeResult:  # fmt: skip
         await self._deliver_messages()
         request = CodeRequest(
             workflow_id=self._input.workflow_id, step=spec.name, turn=turn, agent_id=agent.agent_id,
             purpose=purpose, task=spec.task, modules=modules or [], tests=tests or [],  # type: ignore[arg-type]
             failures=last.failures if last else [], passed=last.passed if last else 0,
-            total=last.total if last else 0, problem=problem, attempt=attempt, parent_message_id=parent,
+            total=last.total if last else 0, problem=problem, attempt=attempt, candidate=candidate,
+            parent_message_id=parent,
         )  # fmt: skip
         result: CodeResult = await self._model(ConclaveActivities.write_code, request, calls=ATTEMPTS, members=[agent])
         state = self._state(spec.name)

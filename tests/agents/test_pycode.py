@@ -14,6 +14,7 @@ from agents.pycode import (
     python_module,
     source_of_test,
     strip_demo,
+    syntax_error,
 )
 
 MODULE = 'def slugify(text: str) -> str:\n    return "-".join(text.lower().split())\n'
@@ -207,6 +208,44 @@ def test_tests_that_contradict_each_other_are_dropped_and_repeats_kept_once():
         "removed `test_trailing_raises`: it contradicts another test on `word_count('a b  ')`",
         "removed `test_two_again`: it repeats the test above",
     ]
+
+
+def test_an_assert_that_a_call_equals_an_exception_class_checks_that_it_raises():
+    modules = {
+        "duration.py": "def parse_duration(text):\n    if text == 'h':\n        raise ValueError(text)\n    return 45\n"
+    }
+    answer = (
+        "```python\nfrom duration import parse_duration\n\n"
+        "def test_units():\n    assert parse_duration('45s') == 45\n"
+        "    assert parse_duration('h') == ValueError\n\n\n\n\n\n"
+        "def test_no_number():\n    assert parse_duration('h') is ValueError\n```"
+    )
+    tests = guard_tests(answer, "tests/test_duration.py", modules)
+    result = run_pytest(tests.files | modules, limits=Limits(wall_seconds=60))
+    assert result.status == "passed" and result.passed == 2, result.output  # the repeated check is kept once
+    assert "`assert parse_duration('h') == ValueError` now checks that it raises ValueError" in tests.changes
+    assert "\n\n\n\n" not in tests.files["tests/test_duration.py"]
+    wrong = {"duration.py": "def parse_duration(text):\n    return ValueError\n"}  # the check does not pass by itself
+    assert run_pytest(tests.files | wrong, limits=Limits(wall_seconds=60)).passed == 0
+
+
+def test_a_copy_of_the_interface_in_the_tests_is_dropped_and_the_interface_itself_compiles():
+    modules = {
+        "stack.py": "class EmptyStackError(Exception):\n    pass\n\nclass Stack:\n    def __init__(self):\n"
+        "        self.items = []\n\n    def pop(self):\n        if not self.items:\n"
+        "            raise EmptyStackError()\n        return self.items.pop()\n"
+    }
+    api = interface(modules)
+    assert "class EmptyStackError(Exception):\n    ...\n" in api and syntax_error(api) is None
+    copied = api.replace("    ...\n", "")  # as a model copies it: the exception class without a body
+    answer = (
+        f"```python\nimport pytest\n{copied}\n\ndef test_pop_empty():\n    with pytest.raises(EmptyStackError):\n"
+        "        Stack().pop()\n```"
+    )
+    tests = guard_tests(answer, "tests/test_stack.py", modules)
+    assert tests.error is None and "removed a copy of the module's interface that did not compile" in tests.changes
+    result = run_pytest(tests.files | modules, limits=Limits(wall_seconds=60))
+    assert result.status == "passed" and result.passed == 1, result.output  # the module's own classes were tested
 
 
 def test_an_exception_class_raised_but_never_defined_is_defined_on_the_base_the_requirement_gives():

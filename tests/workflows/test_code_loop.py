@@ -45,7 +45,7 @@ def kind(request: CompletionRequest) -> str:
     prompt = request.messages[-1].content
     if request.json_schema is not None:
         return "ruling" if "rule_out" in json.dumps(request.json_schema) else "structured"
-    if "Fix the code so that" in prompt:
+    if "Write the module again" in prompt:
         return "repair"
     if "The code to test provides" in prompt:
         return "tests"
@@ -91,8 +91,9 @@ def step(run: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_failing_code_is_repaired_in_round_2_and_the_stored_files_pass_again(api: TestClient, db: Engine, start_worker):
-    # two candidates: the first passes one test of three, the second none; the first goes on and is repaired
-    team = Team(module=[BUGGY, WORSE], tests=[TESTS], repair=[FIXED], ruling=['{"rule_out": []}'])
+    # two candidates: the first passes one test of three, the second none; the first goes on and is repaired by two
+    # rewrites: the first passes none, the second all, and goes on
+    team = Team(module=[BUGGY, WORSE], tests=[TESTS], repair=[WORSE, FIXED], ruling=['{"rule_out": []}'])
     start_worker(team.backend())
     project_id = staffed_project(api)
     workflow_id = start_run(api, project_id, requirement=REQUIREMENT, options={"code": {"candidates": 2}})
@@ -110,19 +111,21 @@ def test_failing_code_is_repaired_in_round_2_and_the_stored_files_pass_again(api
     repair = team.prompts["repair"][0]
     assert "1 of 3 pass" in repair and "tests/test_textstats.py::test_empty_text_has_no_words" in repair
     assert 'assert word_count("") == 0' in repair and "assert 1 == 0" in repair
-    assert len(team.prompts["repair"]) == 1, "no repair after the tests pass"
+    assert len(team.prompts["repair"]) == 2, "two rewrites in round 2, no repair after the tests pass"
+    assert "split(' ')" not in repair, "a rewrite is not shown the failing code (a small model copies it back)"
 
     # each round was reported by the tester, as review messages and progress events with the counts
     rounds = [m for m in messages(api, workflow_id) if m["content"].startswith("Test round")]
-    assert [m["message_type"] for m in rounds] == ["review"] * 3
+    assert [m["message_type"] for m in rounds] == ["review"] * 4
     assert sorted(m["content"].split(":")[0] for m in rounds) == [
-        "Test round 1, candidate 1 of 2", "Test round 1, candidate 2 of 2", "Test round 2"
+        "Test round 1, candidate 1 of 2", "Test round 1, candidate 2 of 2",
+        "Test round 2, candidate 1 of 2", "Test round 2, candidate 2 of 2",
     ]  # fmt: skip
     rounds.sort(key=lambda m: m["content"])
-    assert "1 of 3 tests pass" in rounds[0]["content"] and "3 of 3 tests pass" in rounds[2]["content"]
+    assert "1 of 3 tests pass" in rounds[0]["content"] and "3 of 3 tests pass" in rounds[3]["content"]
     progress = [e.data["tests"] for e in events(db, workflow_id) if "tests" in e.data]
     assert sorted((t["round"], t["candidate"], t["passed"], t["total"]) for t in progress) == [
-        (1, 1, 1, 3), (1, 2, 0, 3), (2, 1, 3, 3)
+        (1, 1, 1, 3), (1, 2, 0, 3), (2, 1, 0, 3), (2, 2, 3, 3)
     ]  # fmt: skip
 
     # the final module, its tests and the report are the step's files; run again, they pass as the report says
@@ -163,7 +166,10 @@ def test_broken_code_is_never_taken_for_done_and_the_rounds_are_bounded(api: Tes
     assert "Not usable: does not compile" in module_message["content"]
 
     # round 1 did not run broken code: the repair was asked with the compile error; then 2 runs, then no more
-    assert "Your code could not be tested: the code cannot be used: does not compile" in team.prompts["repair"][0]
+    assert (
+        "The last version of this code could not be tested: the code cannot be used: does not compile"
+        in team.prompts["repair"][0]
+    )
     rounds = [m["content"] for m in said if m["content"].startswith("Test round")]
     assert [r.split(" (")[0] for r in rounds] == ["Test round 2: 0 of 3 tests pass", "Test round 3: 1 of 3 tests pass"]
     assert len(team.prompts["repair"]) == 2, "a repair after round 1 and round 2; none after the last round"
