@@ -379,14 +379,15 @@ def guard_tests(text: str, path: str, modules: dict[str, str]) -> CodeFiles:
     tests = [b for b in blocks if is_test_path(b.path)] or blocks
     code = max(tests, key=lambda b: len(b.code)).code if tests else (text if syntax_error(text) is None else "")
     changes: list[str] = []
+    provided = {name: import_name(p) for p, c in modules.items() for name in _defines(c)}
+    stubless = _without_stubs(code, set(provided)) if syntax_error(code, path) else code
+    if stubless != code and syntax_error(salvage(stubless), path) is None:
+        code = stubless
+        changes.append("removed a copy of the module's interface that did not compile")
     code, dropped = strip_demo(_salvaged(code, changes))
     changes += [f"removed the demo code `{line[:80]}`" for line in dropped]
     if not code.strip():
         return CodeFiles({}, "the answer holds no pytest code", changes)
-    provided = {name: import_name(p) for p, c in modules.items() for name in _defines(c)}
-    if syntax_error(code, path) and syntax_error(stubless := _without_stubs(code, set(provided)), path) is None:
-        code = stubless
-        changes.append("removed a copy of the module's interface that did not compile")
     if error := syntax_error(code, path):
         return CodeFiles({path: code}, f"does not compile: {error}", changes)
     tree = ast.parse(code)
@@ -449,18 +450,23 @@ _STUB_HEADER = re.compile(r"(?:class|def)\s+(\w+)")
 def _without_stubs(code: str, names: set[str]) -> str:
     """The code without top-level stubs of the module's own names (`class Stack:`, `def pop(self): ...` and their
     `...` and comment lines): a small model copies the interface it was shown into its tests, where a stub class
-    without a body does not compile."""
+    without a body does not compile. A model that goes on writing checks under a stub (`def f(x): ...`, then
+    indented asserts) meant them as a test: they become `def test_f():`."""
     kept: list[str] = []
-    in_stub = False
+    stub: str | None = None  # the name of the stub being left out
     for line in code.splitlines(keepends=True):
         text = line.strip()
         header = _STUB_HEADER.match(line)
         if header and header.group(1) in names and (line.startswith("class") or text.endswith("...")):
-            in_stub = True
+            stub = header.group(1)
             continue
-        if in_stub and (not text or (line[0] in " \t" and (text.startswith("#") or text.endswith("...")))):
-            continue
-        in_stub = False
+        if stub is not None:
+            indented = line[0] in " \t"
+            if not text or (indented and (text.startswith("#") or text.endswith("..."))):
+                continue
+            if indented:
+                kept.append(f"def test_{_snake(stub)}():\n")
+            stub = None
         kept.append(line)
     return "".join(kept)
 

@@ -248,6 +248,20 @@ def test_a_copy_of_the_interface_in_the_tests_is_dropped_and_the_interface_itsel
     assert result.status == "passed" and result.passed == 1, result.output  # the module's own classes were tested
 
 
+def test_checks_written_under_a_copied_stub_become_a_test():
+    modules = {"wordcount.py": "import re\n\ndef word_count(text):\n    return len(re.findall('[a-z]+', text))\n"}
+    answer = (  # as the 0.5B tester wrote it: the stub it was shown, its checks indented under it, then cut off
+        "```python\n# wordcount.py (import it as `wordcount`)\ndef word_count(text: str) -> int: ...\n"
+        "    # Counts the words.\n    # Edge case: empty input\n    assert word_count('') == 0\n\n"
+        "    assert word_count('a b') == 2\n    assert word_count('a b c\n"
+    )
+    tests = guard_tests(answer, "tests/test_wordcount.py", modules)
+    assert tests.error is None, tests.error
+    result = run_pytest(tests.files | modules, limits=Limits(wall_seconds=60))
+    assert [t.name.split("::")[1] for t in result.tests] == ["test_word_count_1", "test_word_count_2"]
+    assert result.status == "passed", result.output
+
+
 def test_an_exception_class_raised_but_never_defined_is_defined_on_the_base_the_requirement_gives():
     requirement = "Write `stack.py` with a class `Stack` and an exception class `EmptyStackError(LookupError)`."
     answer = (
