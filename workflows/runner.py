@@ -363,9 +363,10 @@ class TeamRun:
     async def test_and_repair(self, name: str) -> None:
         """3. The sandbox runs the tests on the code (in round 1 on every candidate: the one passing the most goes
         on); the developer writes it again from the requirement and the failing tests (k rewrites with k candidates:
-        the one passing the most goes on); again, until they pass or `options.code.rounds` run out. 4. Before a repair, the reviewer may find failing tests that contradict the requirement; the team
-        votes, and tests ruled out are not run again (never more than half of them). The report states what the
-        last run of the final code says, nothing more."""
+        the one passing the most goes on); again, until they pass or `options.code.rounds` run out. 4. Before a
+        repair, the reviewer may find failing tests that contradict the requirement; the team votes, and tests ruled
+        out are not run again (never more than half of them). The report states what the last run of the final code
+        says, nothing more."""
         spec = self._spec(name, StepKind.TEST_RUN)
         developer = self._needed(spec, spec.role)
         reviewer = self._team.first(spec.reviewer_role.value) if spec.reviewer_role else None

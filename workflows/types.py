@@ -59,7 +59,8 @@ class ApprovalOptions:
 class CodeOptions:
     # Test runs in the sandbox, the first included; each later one follows a repair by the developer.
     rounds: int = DEFAULT_TEST_ROUNDS
-    # Modules the developer writes at the start (other temperatures and seeds); the one passing most tests goes on.
+    # Modules the developer writes at the start, and rewrites in each repair (other temperatures and seeds); the one
+    # passing most tests goes on.
     candidates: int = DEFAULT_CANDIDATES
 
 

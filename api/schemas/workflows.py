@@ -44,7 +44,8 @@ class CodeOptions(InputModel):
     )  # fmt: skip
     candidates: int = Field(
         DEFAULT_CANDIDATES, ge=1, le=MAX_CANDIDATES,
-        description="Modules written at first (other temperatures and seeds); the one passing most tests goes on.",
+        description="Modules written at first, and rewrites in each repair (other temperatures and seeds); the one "
+        "passing most tests goes on.",
     )  # fmt: skip
 
 

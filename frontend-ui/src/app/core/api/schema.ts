@@ -693,7 +693,7 @@ export interface components {
             rounds?: number;
             /**
              * Candidates
-             * @description Modules written at first (other temperatures and seeds); the one passing most tests goes on.
+             * @description Modules written at first, and rewrites in each repair (other temperatures and seeds); the one passing most tests goes on.
              * @default 1
              */
             candidates?: number;
