@@ -308,20 +308,23 @@ def _write(
             )
             return replace(code, error=UNCHANGED) if code.error is None and same else code
 
-        warmer = CANDIDATE_WARMER * (request.candidate - 1)
         answer = write_code(
-            llm, agent, messages, changed, temperature=min(agent.temperature + warmer, 1.0),
+            llm, agent, messages, changed, temperature=_warmer(agent, request.candidate),
             seed=request.attempt if request.candidate == 1 else request.attempt * 100 + request.candidate,
             on_token=on_token,
         )  # fmt: skip
         return replace(answer, error=None) if answer.error == UNCHANGED else _tested_anyway(answer)
-    warmer = CANDIDATE_WARMER * (request.attempt - 1)
     answer = write_code(
         llm, agent, module_messages(agent, context, named_modules(requirement)),
-        lambda text: module_files(text, requirement), temperature=min(agent.temperature + warmer, 1.0),
+        lambda text: module_files(text, requirement), temperature=_warmer(agent, request.attempt),
         seed=request.attempt if request.attempt > 1 else None, on_token=on_token,
     )  # fmt: skip
     return _tested_anyway(answer)
+
+
+def _warmer(agent: AgentConfig, n: int) -> float:
+    """The temperature of the n-th of several answers to one request (candidates, a round's rewrites)."""
+    return min(agent.temperature + CANDIDATE_WARMER * (n - 1), 1.0)
 
 
 def _tested_anyway(answer: CodeAnswer) -> CodeAnswer:
