@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     temporal_task_queue: str = "conclave"
     # Model activities one worker runs at once: one per loaded model (a llama.cpp model generates one at a time).
     llm_concurrency: int = 1
+    # The worker's scheduling priority (nice, -20 to 19), set on its process and its session (activities/priority.py).
+    # Negative puts the model's generation ahead of the other processes of the machine (beside a busy one it runs at
+    # 0.66 of its speed at -10, and over 7 times slower at 0: bench/README.md); it needs root. Unset: as started
+    # (`make up` starts the worker at -10 when it runs as root).
+    worker_nice: Annotated[int, Field(ge=-20, le=19)] | None = None
     # Seconds without a heartbeat after which Temporal retries a model activity elsewhere (e.g. its worker died).
     activity_heartbeat_timeout: float = 30
 
@@ -95,6 +100,8 @@ class Settings(BaseSettings):
     sandbox_wall_seconds: Annotated[float, Field(gt=0)] = 60
     sandbox_cpu_seconds: Annotated[int, Field(ge=1)] = 30
     sandbox_memory_mb: Annotated[int, Field(ge=64)] = 1024
+    # The scheduling priority of test runs (nice, 0-19): they yield the cores to the model (bench/README.md).
+    sandbox_nice: Annotated[int, Field(ge=0, le=19)] = 10
 
     # Jira and Confluence mirror each run of a project that turns them on (`jira_enabled`, `confluence_enabled`);
     # both are off unless their URL is set. Basic auth with an API token works for Cloud and Server/Data Center.

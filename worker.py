@@ -1,6 +1,6 @@
 """The Temporal worker: runs every workflow type and activity of Conclave. Start it with `python worker.py`.
 
-One process polls three task queues (DESIGN.md, "The model inside activities"):
+One process polls four task queues (DESIGN.md, "The model inside activities"):
 - TEMPORAL_TASK_QUEUE (default `conclave`): the workflows and the small database activities;
 - `<that queue>-llm`: the model activities, at most LLM_CONCURRENCY at once (one per loaded model), so a long
   generation never holds up the bookkeeping of other runs;
@@ -13,6 +13,7 @@ another worker (or this one, restarted).
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.definitions import ConclaveActivities
+from activities.priority import set_priority
 from activities.storage import ArtifactStore
 from agents.llm import LLMClient
 from config import Settings, get_settings
@@ -117,11 +119,19 @@ async def serve(settings: Settings) -> None:
         log.info("stopping: finishing running activities")
 
 
+def apply_priority(nice: int | None) -> None:
+    """The worker's scheduling priority (WORKER_NICE), set before any thread starts: threads inherit it, the
+    model's among them (on Linux each thread has its own)."""
+    if nice is not None and not set_priority(nice):
+        log.warning("cannot set the worker's priority to %d without root; it stays at %d", nice, os.nice(0))
+
+
 def main() -> None:
     settings = get_settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout
     )
+    apply_priority(settings.worker_nice)
     asyncio.run(serve(settings))
 
 

@@ -19,7 +19,7 @@ from activities.storage import ArtifactStore, StoredObject, content_type_for
 from agents.config import AgentConfig
 from agents.context import ArtifactText, ThreadMessage, TurnContext
 from agents.decide import Variant, decide, options_text
-from agents.llm import LLMClient, LLMError, TokenCallback, Usage
+from agents.llm import LLMClient, LLMError, TokenCallback, Usage, derive_seed
 from agents.produce import produce
 from agents.review import review
 from db.enums import AgentStatus, MessageType
@@ -107,6 +107,8 @@ class DecisionOutcome:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reused: bool = False
+    # The lead gave fewer than two distinct options: recorded with one, without a vote.
+    uncontested: bool = False
 
 
 # --- reading the context ---------------------------------------------------------------------------------------
@@ -124,6 +126,13 @@ def load_agent(session: Session, agent_id: uuid.UUID) -> Agent:
     if agent is None:
         raise TurnConfigurationError(f"agent {agent_id} does not exist")
     return agent
+
+
+def turn_seed(workflow: Workflow, *parts: object) -> int:
+    """The sampling seed of one turn of a run (its step, turn and agent in `parts`): from the run's `options.seed`
+    when set, so the same run samples alike again on the same machine and model, else from the run's id."""
+    base = (workflow.options or {}).get("seed")
+    return derive_seed(workflow.workflow_id if base is None else base, *parts)
 
 
 def thread_of(session: Session, workflow_id: uuid.UUID) -> tuple[ThreadMessage, ...]:
@@ -288,6 +297,7 @@ def run_agent_turn(
                 raise TurnConfigurationError("a review turn needs an artifact or a message to review")
         addressed = [uuid.UUID(a) for a in request.addressed_to]
         addressed_names = names_of(session, addressed)
+        seed = turn_seed(workflow, request.step, request.turn, agent.name)
         set_agent_status(session, agent_id, AgentStatus.BUSY, task_label, workflow_id)
 
     try:
@@ -295,14 +305,16 @@ def run_agent_turn(
         files: list[tuple[str, str]] = []
         verdict = None
         if request.kind == "review":
-            reviewed_result = review(llm, agent, context, work, subject=request.subject, on_token=on_token)
-            text, usage, finish = reviewed_result.text, reviewed_result.usage, "stop"
-            verdict = reviewed_result.verdict
-            attachments.append({"kind": "verdict", **verdict.model_dump()})
+            judged = review(llm, agent, context, work, subject=request.subject, seed=seed, on_token=on_token)
+            text, usage, finish, fallbacks = judged.text, judged.usage, "stop", judged.fallbacks
+            verdict = judged.verdict
+            if verdict is not None:
+                attachments.append({"kind": "verdict", **verdict.model_dump()})
         else:
-            produced = produce(llm, agent, context, self_check=request.self_check, on_token=on_token)
-            text, usage, finish = produced.text, produced.usage, produced.finish_reason
+            produced = produce(llm, agent, context, self_check=request.self_check, seed=seed, on_token=on_token)
+            text, usage, finish, fallbacks = produced.text, produced.usage, produced.finish_reason, produced.fallbacks
             files = [(f.path, f.code) for f in produced.files]
+        attachments += [f.as_attachment() for f in fallbacks]
 
         stored = store_files(store, workflow_id, request.step, request.turn, agent_id, files)
         attachments += [{"kind": "artifact", "artifact_id": str(f.artifact_id), "path": f.path} for f in stored]
@@ -397,6 +409,7 @@ def hold_decision(
                 discussion_thread_id=str(existing.discussion_thread_id),
                 **_thread_usage(session, existing.discussion_thread_id),
                 reused=True,
+                uncontested=existing.uncontested,
             )
         workflow = load_workflow(session, workflow_id)
         voters = [AgentConfig.from_row(load_agent(session, a)) for a in agent_ids]
@@ -409,6 +422,7 @@ def hold_decision(
             thread=thread_of(session, workflow_id),
             artifacts=artifact_texts(session, store, workflow_id),
         )
+        seed = turn_seed(workflow, request.step, request.key, "decision")
         for a in agent_ids:
             set_agent_status(
                 session, a, AgentStatus.BUSY, f"{request.step}: voting on {request.problem}"[:300], workflow_id
@@ -422,16 +436,15 @@ def hold_decision(
         ]
     try:
         result = decide(
-            llm, request.problem, voters, context, description=request.description, variants=given, on_token=on_token
-        )
+            llm, request.problem, voters, context, description=request.description, variants=given, seed=seed,
+            on_token=on_token,
+        )  # fmt: skip
     except Exception as exc:
         release_agents(engine, agent_ids, workflow_id, exc)
         raise
 
     lead = voters[0]
-    usage = result.proposal_usage + result.justification_usage
-    for vote in result.votes:
-        usage = usage + vote.usage
+    usage = result.usage
     root_id = derive_id(workflow_id, request.step, request.key, "decision-thread")
     options = options_text(result.variants)
     with transaction(engine) as session:
@@ -446,21 +459,24 @@ def hold_decision(
         votes = []
         for vote in result.votes:
             vote_id = derive_id(workflow_id, request.step, request.key, "vote", vote.agent.agent_id)
-            content = f"I vote {vote.variant_id}: {vote.reason}"
+            content = f"I vote {vote.variant_id}: {vote.reason}" if vote.variant_id else f"I abstain: {vote.reason}"
             record_message(
                 session,
                 agent_message(
                     vote_id, workflow_id, vote.agent, MessageType.ANSWER, content, vote.usage, parent=root_id
                 ),
             )
-            votes.append({**vote.as_dict(), "message_id": str(vote_id)})
+            if vote.variant_id:  # an abstention is in the thread, not among the votes
+                votes.append({**vote.as_dict(), "message_id": str(vote_id)})
         winner = result.chosen
+        label = "Decision (uncontested)" if result.uncontested else "Decision"
         record_message(
             session,
             agent_message(
                 derive_id(workflow_id, request.step, request.key, "decision-message"), workflow_id, lead,
-                MessageType.DECISION, f"Decision: {winner.id} - {winner.title}\n\n{result.justification}",
-                result.justification_usage, parent=root_id,
+                MessageType.DECISION, f"{label}: {winner.id} - {winner.title}\n\n{result.justification}",
+                result.justification_usage,
+                parent=root_id, attachments=[f.as_attachment() for f in result.fallbacks],
             ),
         )  # fmt: skip
         record_decision(
@@ -476,6 +492,7 @@ def hold_decision(
                 justification=result.justification,
                 responsible_agents=[str(a) for a in agent_ids],
                 discussion_thread_id=root_id,
+                uncontested=result.uncontested,
             ),
         )
         for a in agent_ids:
@@ -485,10 +502,11 @@ def hold_decision(
         chosen_variant_id=result.chosen_variant_id,
         chosen_title=winner.title,
         tally=result.tally,
-        votes=len(result.votes),
+        votes=len(votes),
         discussion_thread_id=str(root_id),
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
+        uncontested=result.uncontested,
     )
 
 

@@ -36,6 +36,7 @@ from activities.agent_turns import (
     release_agents,
     store_files,
     thread_of,
+    turn_seed,
 )
 from activities.sandbox import Limits, SandboxResult, TestOutcome
 from activities.storage import ArtifactStore
@@ -88,9 +89,10 @@ class CodeRequest:
     total: int = 0
     # repair: why the code could not be tested at all (it does not compile, a limit stopped it).
     problem: str | None = None
-    # module: the n-th of the candidates (its temperature and seed); repair: the round (its seed).
+    # module: the n-th of the candidates (its temperature); repair: the round.
     attempt: int = 1
-    # repair: the n-th of the round's rewrites (after the first, each a little warmer, with its own seed).
+    # repair: the n-th of the round's rewrites (after the first, each a little warmer). Each has a seed of its own,
+    # from its turn's name.
     candidate: int = 1
     parent_message_id: str | None = None
     addressed_to: list[str] = field(default_factory=list)
@@ -237,11 +239,12 @@ def write_code_turn(
         context = _context(session, store, workflow, request)
         addressed = [uuid.UUID(a) for a in request.addressed_to]
         addressed_names = names_of(session, addressed)
+        seed = turn_seed(workflow, request.step, request.turn, agent.name)
         set_agent_status(session, agent_id, AgentStatus.BUSY, f"{request.step}: {request.turn}"[:300], workflow_id)
 
     requirement = workflow.requirement
     try:
-        answer = _write(request, llm, agent, context, requirement, modules, tests, on_token)
+        answer = _write(request, llm, agent, context, requirement, modules, tests, seed, on_token)
         stored = store_files(store, workflow_id, request.step, request.turn, agent_id, list(answer.files.items()))
     except Exception as exc:
         release_agents(engine, [agent_id], workflow_id, exc)
@@ -287,14 +290,15 @@ def _context(session: Session, store: ArtifactStore, workflow: Workflow, request
 
 def _write(
     request: CodeRequest, llm: LLMClient, agent: AgentConfig, context: TurnContext, requirement: str,
-    modules: dict[str, str], tests: dict[str, str], on_token: TokenCallback | None,
+    modules: dict[str, str], tests: dict[str, str], seed: int, on_token: TokenCallback | None,
 ) -> CodeAnswer:  # fmt: skip
+    """The turn's code; `seed` is the turn's own (each candidate and rewrite is a turn of its own name)."""
     if request.purpose == "tests":
         path = path_for_tests(modules, requirement)
         api = interface(modules) or "(no usable module yet: use the names the requirement gives)"
         return write_code(
             llm, agent, tests_messages(agent, context, api, path), lambda text: guard_tests(text, path, modules),
-            max_tokens=TESTS_MAX_TOKENS, on_token=on_token,
+            max_tokens=TESTS_MAX_TOKENS, seed=seed, on_token=on_token,
         )  # fmt: skip
     if request.purpose == "repair":
         failures = [FailingTest(f.name, source_of_test(tests, f.name), f.message) for f in request.failures]
@@ -309,15 +313,13 @@ def _write(
             return replace(code, error=UNCHANGED) if code.error is None and same else code
 
         answer = write_code(
-            llm, agent, messages, changed, temperature=_warmer(agent, request.candidate),
-            seed=request.attempt if request.candidate == 1 else request.attempt * 100 + request.candidate,
-            on_token=on_token,
+            llm, agent, messages, changed, temperature=_warmer(agent, request.candidate), seed=seed, on_token=on_token,
         )  # fmt: skip
         return replace(answer, error=None) if answer.error == UNCHANGED else _tested_anyway(answer)
     answer = write_code(
         llm, agent, module_messages(agent, context, named_modules(requirement)),
-        lambda text: module_files(text, requirement), temperature=_warmer(agent, request.attempt),
-        seed=request.attempt if request.attempt > 1 else None, on_token=on_token,
+        lambda text: module_files(text, requirement), temperature=_warmer(agent, request.attempt), seed=seed,
+        on_token=on_token,
     )  # fmt: skip
     return _tested_anyway(answer)
 
@@ -356,23 +358,29 @@ def rule_on_failures(
         workflow = load_workflow(session, workflow_id)
         agent = AgentConfig.from_row(load_agent(session, agent_id))
         tests = read_files(session, store, request.tests)
+        seed = turn_seed(workflow, request.step, request.turn, agent.name)
         set_agent_status(session, agent_id, AgentStatus.BUSY, f"{request.step}: ruling on failing tests", workflow_id)
     failures = [FailingTest(f.name, source_of_test(tests, f.name), f.message) for f in request.failures]
     try:
-        ruled, usage = rule_on_tests(llm, agent, workflow.requirement, failures, on_token=on_token)
+        answer = rule_on_tests(llm, agent, workflow.requirement, failures, seed=seed, on_token=on_token)
     except Exception as exc:
         release_agents(engine, [agent_id], workflow_id, exc)
         raise
-    proposed = [{"test": r.test, "reason": r.reason} for r in ruled[: request.limit]]
-    if proposed:
+    proposed = [{"test": r.test, "reason": r.reason} for r in answer.ruled_out[: request.limit]]
+    attachments: list[dict[str, Any]] = [{"kind": "ruling", "proposed": proposed}]
+    if answer.fallback is not None:
+        content = f"I could not give a readable ruling ({answer.fallback.reason}), so every failing test stands."
+        attachments.append(answer.fallback.as_attachment())
+    elif proposed:
         lines = "\n".join(f"- `{p['test']}`: {p['reason']}" for p in proposed)
         content = f"These failing tests contradict the requirement, and I propose to rule them out:\n{lines}"
     else:
         content = "Every failing test follows from the requirement: the code must change, not the tests."
+    usage = answer.usage
     with transaction(engine) as session:
         message = agent_message(
             message_id, workflow_id, agent, MessageType.REVIEW, content, usage,
-            parent=_as_uuid(request.parent_message_id), attachments=[{"kind": "ruling", "proposed": proposed}],
+            parent=_as_uuid(request.parent_message_id), attachments=attachments,
         )  # fmt: skip
         record_message(session, message)
         set_agent_status(session, agent_id, AgentStatus.IDLE, None, workflow_id)

@@ -116,7 +116,7 @@ class ConclaveActivities:
     def sandbox_limits(self) -> Limits:
         s = self.settings
         return Limits(wall_seconds=s.sandbox_wall_seconds, cpu_seconds=s.sandbox_cpu_seconds,
-                      memory_bytes=s.sandbox_memory_mb * 1024**2)  # fmt: skip
+                      memory_bytes=s.sandbox_memory_mb * 1024**2, niceness=s.sandbox_nice)  # fmt: skip
 
     # --- model activities (the `<queue>-llm` task queue) ------------------------------------------------------
 

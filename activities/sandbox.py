@@ -1,7 +1,8 @@
 """Run code the agents wrote, and its pytest tests, in a sandbox; report what passed and what failed.
 
 Each run gets a fresh directory holding the files, and one child process tree with limits:
-- wall time (killed when over), CPU seconds, address space, size of any file written, open files, processes;
+- wall time (killed when over), CPU seconds, address space, size of any file written, open files, processes, and a
+  lower scheduling priority (`niceness`), so that a test run beside a generation slows the generation little;
 - output: stdout and stderr are read as they come and the tree is killed past `output_bytes`;
 - as root (the worker's usual case on one machine): new network, mount and PID namespaces (`unshare`): no network
   but loopback of its own, every mount read-only except the run's directory, and when the tree's first process ends
@@ -27,6 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from activities.priority import lower_priority
+
 NOBODY = 65534
 PR_SET_PDEATHSIG = 1
 VENV_MOUNT = "/mnt/conclave-python"  # inside the sandbox's mount namespace only (on a tmpfs over /mnt)
@@ -47,6 +50,8 @@ class Limits:
     file_bytes: int = 16 * 1024**2
     processes: int = 64
     open_files: int = 256
+    # Scheduling priority (nice) of the run: test runs yield the cores to the model's generation (bench/threads.py).
+    niceness: int = 10
 
 
 @dataclass
@@ -107,6 +112,7 @@ def _limit_child(limits: Limits, isolated: bool) -> Callable[[], None]:
     def apply() -> None:  # runs in the child between fork and exec
         os.setsid()
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the worker dies: so does the run
+        lower_priority(limits.niceness)  # inherited by everything the code starts; only root could raise it again
         cpu = limits.cpu_seconds
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))

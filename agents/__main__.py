@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-check", action="store_true", help="produce: skip the self-check")
     parser.add_argument("--stream", action="store_true", help="print tokens as they are generated")
     parser.add_argument("--model", type=Path, help="a GGUF file for this run (else LLM_MODEL_PATH or the default)")
+    parser.add_argument("--seed", type=int, help="fix the sampling (the same answers again on this machine)")
     args = parser.parse_args(argv)
 
     settings: Settings = get_settings()
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Requirement: {args.requirement}\n")
         if args.command == "produce":
             agent = AgentConfig.from_template(args.role)
-            result = produce(llm, agent, context, self_check=not args.no_check, on_token=on_token)
+            result = produce(llm, agent, context, self_check=not args.no_check, seed=args.seed, on_token=on_token)
             say(
                 agent, "proposal" + (" (revised after self-check)" if result.revised else ""), result.text, result.usage
             )
@@ -74,19 +75,21 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("review needs --file")
             agent = AgentConfig.from_template(args.role)
             work = "\n\n".join(f"`{f.path}`\n```\n{f.content}\n```" for f in files)
-            result_r = review(llm, agent, context, work, subject="code", on_token=on_token)
+            result_r = review(llm, agent, context, work, subject="code", seed=args.seed, on_token=on_token)
             say(agent, "review", result_r.text, result_r.usage)
         else:
             if not args.problem:
                 parser.error("decide needs --problem")
             voters = [AgentConfig.from_template(r.strip()) for r in args.roles.split(",") if r.strip()]
             given = [Variant(chr(ord("A") + i), title) for i, title in enumerate(args.variant)] or None
-            d = decide(llm, args.problem, voters, context, variants=given, on_token=on_token)
+            d = decide(llm, args.problem, voters, context, variants=given, seed=args.seed, on_token=on_token)
             options = options_text(d.variants)
             say(voters[0], "proposal", f"Decision needed: {args.problem}\n\nOptions:\n{options}", d.proposal_usage)
             for vote in d.votes:
-                say(vote.agent, "vote", f"I vote {vote.variant_id}: {vote.reason}", vote.usage)
-            say(voters[0], "decision", f"Decision: {d.chosen.id} - {d.chosen.title}\n\n{d.justification}",
+                said = f"I vote {vote.variant_id}: {vote.reason}" if vote.variant_id else f"I abstain: {vote.reason}"
+                say(vote.agent, "vote", said, vote.usage)
+            heading = "Decision (uncontested)" if d.uncontested else "Decision"
+            say(voters[0], "decision", f"{heading}: {d.chosen.id} - {d.chosen.title}\n\n{d.justification}",
                 d.justification_usage)  # fmt: skip
         return 0
     except (LLMError, ValueError, OSError) as exc:

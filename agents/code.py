@@ -23,7 +23,7 @@ from agents.config import AgentConfig
 from agents.llm import ChatMessage, CompletionRequest, LLMClient, LLMOutputError, TokenCallback, Usage
 from agents.prompts import FailingTest, ruling_messages
 from agents.pycode import CodeFiles
-from agents.structured import NONEMPTY, ask_structured, cut_to
+from agents.structured import Fallback, ask_structured, text
 
 ATTEMPTS = 2
 
@@ -126,12 +126,19 @@ class RuledOut:
     reason: str
 
 
+@dataclass
+class Ruling:
+    ruled_out: list[RuledOut]
+    usage: Usage
+    fallback: Fallback | None = None  # the answer could not be read: the tests stand
+
+
 def ruling_model(names: Sequence[str]) -> type[BaseModel]:
     """The reviewer's answer: the tests to rule out, by name (only the failing tests' names are possible)."""
     item = create_model(
         "RuledOutTest",
         test=(Literal[tuple(names)], ...),  # type: ignore[valid-type,arg-type]
-        reason=(Annotated[str, NONEMPTY, cut_to(300)], ...),
+        reason=(text(200), ...),
     )
     return create_model("Ruling", rule_out=(list[item], Field(default_factory=list, max_length=len(names))))  # type: ignore[valid-type]
 
@@ -142,19 +149,20 @@ def rule_on_tests(
     requirement: str,
     failures: Sequence[FailingTest],
     *,
+    seed: int | None = None,
     on_token: TokenCallback | None = None,
-) -> tuple[list[RuledOut], Usage]:
+) -> Ruling:
     """The failing tests the reviewer finds contradict the requirement (each once), with reasons. An answer that
-    stays unreadable rules out nothing: in doubt, the tests stand."""
+    stays unreadable rules out nothing: in doubt, the tests stand (the last resort, recorded as a `Fallback`)."""
     names = [f.name for f in failures]
     try:
         answer, usage = ask_structured(
-            llm, ruling_messages(agent, requirement, failures), ruling_model(names), temperature=0.0,
-            max_tokens=min(agent.max_tokens, 384), on_token=on_token, model_name=agent.model,
+            llm, ruling_messages(agent, requirement, failures), ruling_model(names), temperature=0.0, seed=seed,
+            on_token=on_token, model_name=agent.model,
         )  # fmt: skip
-    except LLMOutputError:
-        return [], Usage()
+    except LLMOutputError as exc:
+        return Ruling([], exc.usage, Fallback("ruling", "tests_stand", f"the ruling could not be read ({exc})"))
     ruled: dict[str, str] = {}
     for item in answer.rule_out:  # type: ignore[attr-defined]
         ruled.setdefault(item.test, item.reason)
-    return [RuledOut(test, reason) for test, reason in ruled.items()], usage
+    return Ruling([RuledOut(test, reason) for test, reason in ruled.items()], usage)

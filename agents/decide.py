@@ -1,11 +1,21 @@
-"""The `decide` graph: the responsible agents settle a problem by vote.
+r"""The `decide` graph: the responsible agents settle a problem by vote.
 
     propose (unless variants are given) -> vote -> tally -> justify
+            \-> uncontested (fewer than two distinct options)
 
-The lead (the first responsible agent) proposes 2-3 variants; every responsible agent votes for one by id with a
-reason (schema-constrained: the id must be one of the variants); votes are tallied. Tie-break rule: among the
-variants with the most votes, the lead's choice wins; if the lead voted for none of them, the earliest-listed one
-does. The lead then writes the justification from the voters' reasons.
+The lead (the first responsible agent) proposes 2-3 variants: the grammar asks for at least two, and options that
+repeat one another are dropped; while fewer than two distinct ones remain, the lead is asked for one more option,
+different from those (`ALTERNATIVE_ATTEMPTS` times). Every responsible agent votes for one by id with a reason
+(schema-constrained: the id must be one of the variants); votes are tallied. Tie-break rule: among the variants
+with the most votes, the lead's choice wins; if the lead voted for none of them, the earliest-listed one does. The
+lead then writes the justification from the voters' reasons.
+
+No decision fails on the shape of an answer (each last resort is recorded as a `Fallback`):
+- still fewer than two options: the decision is *uncontested*, recorded with its one option (with none readable at
+  all: `DEFAULT_VARIANT`, going ahead as the requirement says), without a vote, the reason in its justification;
+- a vote that cannot be read is asked for again as the option's id alone; if that fails too, the agent abstains
+  (recorded, not counted; with no vote at all, the tie rule picks the earliest-listed option);
+- an empty justification is replaced by the tally.
 """
 
 import operator
@@ -14,24 +24,51 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, model_validator
 
 from agents.config import AgentConfig
 from agents.context import TurnContext
-from agents.llm import CompletionRequest, LLMClient, TokenCallback, Usage
-from agents.prompts import clip, justify_messages, propose_messages, vote_messages
-from agents.structured import NONEMPTY, STRIPPED, ask_structured, cut_to
+from agents.llm import CompletionRequest, LLMClient, LLMOutputError, TokenCallback, Usage, sub_seed
+from agents.prompts import (
+    alternative_messages,
+    choice_messages,
+    clip,
+    justify_messages,
+    propose_messages,
+    vote_messages,
+)
+from agents.structured import Fallback, ask_structured, same_text, text, text_key
 
 TIE_BREAK_RULE = "a tie goes to the lead's choice, else to the earliest-listed variant"
+# Follow-ups asking the lead for one more option when its proposal had fewer than two distinct ones.
+ALTERNATIVE_ATTEMPTS = 2
+# Each follow-up a little warmer than the proposal, so it does not write the same option again.
+ALTERNATIVE_WARMER = 0.3
+NO_REASON = "(no reason given: only the option's id could be read from the answer)"
 
 
 class ProposedVariant(BaseModel):
-    title: Annotated[str, NONEMPTY, cut_to(120)]
-    description: Annotated[str, STRIPPED, cut_to(600)] = ""
+    title: text(80)  # type: ignore[valid-type]
+    description: text(300, required=False) = ""  # type: ignore[valid-type]
 
 
 class Proposal(BaseModel):
-    variants: list[ProposedVariant] = Field(min_length=2, max_length=3)
+    # The grammar asks for two or three (minItems 2); options that repeat one another, or have a blank title, are
+    # dropped before validation, so one may remain: then the lead is asked for another.
+    variants: list[ProposedVariant] = Field(min_length=1, max_length=3, json_schema_extra={"minItems": 2})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _distinct(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("variants"), list):
+            kept, seen = [], set()
+            for variant in data["variants"]:
+                key = text_key(variant.get("title")) if isinstance(variant, dict) else ""
+                if key and key not in seen:
+                    seen.add(key)
+                    kept.append(variant)
+            data = {**data, "variants": kept}
+        return data
 
 
 @dataclass(frozen=True)
@@ -44,10 +81,17 @@ class Variant:
         return {"id": self.id, "title": self.title, "description": self.description}
 
 
+DEFAULT_VARIANT = Variant(
+    "A",
+    "Go ahead as the requirement says",
+    "No option could be read from the lead's answers, so the team follows the requirement as written.",
+)
+
+
 @dataclass(frozen=True)
 class Vote:
     agent: AgentConfig
-    variant_id: str
+    variant_id: str | None  # None: the agent abstained (no readable vote)
     reason: str
     usage: Usage
 
@@ -66,17 +110,24 @@ class DecisionResult:
     problem: str
     description: str
     variants: list[Variant]
-    votes: list[Vote]
+    votes: list[Vote]  # one per voter, abstentions included (variant_id None); none when uncontested
     chosen_variant_id: str
     justification: str
     tally: dict[str, int]
     tie_broken: bool
     proposal_usage: Usage = field(default_factory=Usage)
     justification_usage: Usage = field(default_factory=Usage)
+    uncontested: bool = False
+    fallbacks: list[Fallback] = field(default_factory=list)
 
     @property
     def chosen(self) -> Variant:
         return next(v for v in self.variants if v.id == self.chosen_variant_id)
+
+    @property
+    def cast(self) -> list[Vote]:
+        """The votes that count (abstentions left out)."""
+        return [v for v in self.votes if v.variant_id is not None]
 
     @property
     def usage(self) -> Usage:
@@ -91,6 +142,7 @@ class DecideState(TypedDict, total=False):
     description: str
     context: TurnContext
     voters: list[AgentConfig]
+    seed: int | None
     variants: list[Variant]
     proposal_usage: Usage
     votes: Annotated[list[Vote], operator.add]
@@ -99,6 +151,8 @@ class DecideState(TypedDict, total=False):
     tie_broken: bool
     justification: str
     justification_usage: Usage
+    uncontested: bool
+    fallbacks: Annotated[list[Fallback], operator.add]
 
 
 def vote_model(variant_ids: list[str]) -> type[BaseModel]:
@@ -106,15 +160,22 @@ def vote_model(variant_ids: list[str]) -> type[BaseModel]:
     return create_model(
         "Vote",
         variant_id=(Literal[tuple(variant_ids)], ...),  # type: ignore[valid-type,arg-type]
-        reason=(Annotated[str, NONEMPTY, cut_to(400)], ...),
+        reason=(text(300), ...),
     )
 
 
+def choice_model(variant_ids: list[str]) -> type[BaseModel]:
+    """A vote's last form: the id alone."""
+    return create_model("Choice", variant_id=(Literal[tuple(variant_ids)], ...))  # type: ignore[valid-type,arg-type]
+
+
 def tally_votes(variants: list[Variant], votes: list[Vote], lead: AgentConfig) -> tuple[str, dict[str, int], bool]:
-    """(chosen id, votes per variant, whether a tie was broken), by the rule in TIE_BREAK_RULE."""
+    """(chosen id, votes per variant, whether a tie was broken), by the rule in TIE_BREAK_RULE; abstentions do not
+    count."""
     counts = {v.id: 0 for v in variants}
     for vote in votes:
-        counts[vote.variant_id] += 1
+        if vote.variant_id is not None:
+            counts[vote.variant_id] += 1
     top = max(counts.values())
     leaders = [vid for vid, n in counts.items() if n == top]
     if len(leaders) == 1:
@@ -127,34 +188,98 @@ def options_text(variants: list[Variant]) -> str:
     return "\n".join(f"{v.id}: {v.title}" + (f" - {v.description}" if v.description else "") for v in variants)
 
 
-def make_decide_graph(llm: LLMClient, *, on_token: TokenCallback | None = None):
+def make_decide_graph(llm: LLMClient, *, on_token: TokenCallback | None = None) -> Any:
     def propose(state: DecideState) -> DecideState:
-        lead = state["voters"][0]
-        proposal, usage = ask_structured(
-            llm, propose_messages(lead, state["problem"], state["description"], state["context"]), Proposal,
-            temperature=lead.temperature, max_tokens=512, on_token=on_token, model_name=lead.model,
-        )  # fmt: skip
+        lead, seed = state["voters"][0], state.get("seed")
+        try:
+            proposal, usage = ask_structured(
+                llm, propose_messages(lead, state["problem"], state["description"], state["context"]), Proposal,
+                temperature=lead.temperature, seed=sub_seed(seed, "propose"), on_token=on_token,
+                model_name=lead.model,
+            )  # fmt: skip
+            proposed = list(proposal.variants)
+            problem = f"the lead's options repeated one another (only {proposed[0].title!r} was distinct)"
+        except LLMOutputError as exc:
+            proposed, usage, problem = [], exc.usage, f"the lead's proposal could not be read ({exc})"
+        fallbacks: list[Fallback] = []
+        for attempt in range(1, ALTERNATIVE_ATTEMPTS + 1):
+            if len(proposed) >= 2:
+                break
+            if attempt == 1:
+                fallbacks.append(Fallback("proposal", "asked_again", problem))
+            messages = alternative_messages(
+                lead, state["problem"], state["description"], state["context"], [v.title for v in proposed]
+            )
+            warmer = min(lead.temperature + ALTERNATIVE_WARMER * attempt, 1.0)
+            try:
+                extra, spent = ask_structured(
+                    llm, messages, ProposedVariant, temperature=warmer, seed=sub_seed(seed, "alternative", attempt),
+                    max_repairs=0, on_token=on_token, model_name=lead.model,
+                )  # fmt: skip
+            except LLMOutputError as exc:
+                usage = usage + exc.usage
+                continue
+            usage = usage + spent
+            if not any(same_text(extra.title, v.title) for v in proposed):
+                proposed.append(extra)
         variants = [
-            Variant(id=letter, title=v.title.strip(), description=v.description.strip())
-            for letter, v in zip(string.ascii_uppercase, proposal.variants, strict=False)
+            Variant(id=letter, title=v.title, description=v.description)
+            for letter, v in zip(string.ascii_uppercase, proposed, strict=False)
         ]
-        return {"variants": variants, "proposal_usage": usage}
+        if len(variants) < 2:
+            reason = (
+                f"{problem}; asked {ALTERNATIVE_ATTEMPTS} times for another option, the lead gave none that differs"
+            )
+            fallbacks.append(Fallback("proposal", "uncontested", reason))
+        return {"variants": variants or [DEFAULT_VARIANT], "proposal_usage": usage, "fallbacks": fallbacks}
 
-    def has_variants(state: DecideState) -> str:
+    def start(state: DecideState) -> str:
         return "vote" if state.get("variants") else "propose"
 
+    def contested(state: DecideState) -> str:
+        return "vote" if len(state["variants"]) >= 2 else "uncontested"
+
+    def uncontested(state: DecideState) -> DecideState:
+        only = state["variants"][0]
+        reason = state["fallbacks"][-1].reason if state.get("fallbacks") else "there was one option"
+        return {
+            "chosen": only.id,
+            "tally": {only.id: 0},
+            "tie_broken": False,
+            "uncontested": True,
+            "justification": f"Uncontested: {reason}. With nothing to vote on, the team goes ahead with {only.id} - "
+            f"{only.title}.",
+            "justification_usage": Usage(),
+        }
+
     def vote(state: DecideState) -> DecideState:
-        variants = state["variants"]
-        schema = vote_model([v.id for v in variants])
+        variants, seed = state["variants"], state.get("seed")
+        ids = [v.id for v in variants]
         options = options_text(variants)
-        votes = []
+        votes, fallbacks = [], []
         for agent in state["voters"]:
-            answer, usage = ask_structured(
-                llm, vote_messages(agent, state["problem"], state["description"], options, state["context"]),
-                schema, temperature=agent.temperature, max_tokens=256, on_token=on_token, model_name=agent.model,
-            )  # fmt: skip
-            votes.append(Vote(agent=agent, variant_id=answer.variant_id, reason=answer.reason.strip(), usage=usage))  # type: ignore[attr-defined]
-        return {"votes": votes}
+            try:
+                answer, usage = ask_structured(
+                    llm, vote_messages(agent, state["problem"], state["description"], options, state["context"]),
+                    vote_model(ids), temperature=agent.temperature, seed=sub_seed(seed, "vote", agent.name),
+                    on_token=on_token, model_name=agent.model,
+                )  # fmt: skip
+                votes.append(Vote(agent, answer.variant_id, answer.reason, usage))  # type: ignore[attr-defined]
+                continue
+            except LLMOutputError as exc:
+                problem, spent = str(exc), exc.usage
+            try:
+                choice, usage = ask_structured(
+                    llm, choice_messages(agent, state["problem"], options), choice_model(ids), temperature=0.0,
+                    seed=sub_seed(seed, "choice", agent.name), max_repairs=0, on_token=on_token,
+                    model_name=agent.model,
+                )  # fmt: skip
+                votes.append(Vote(agent, choice.variant_id, NO_REASON, spent + usage))  # type: ignore[attr-defined]
+                fallbacks.append(Fallback("vote", "id_only", f"{agent.name}'s vote could not be read ({problem})"))
+            except LLMOutputError as exc:
+                votes.append(Vote(agent, None, f"no readable vote ({problem})", spent + exc.usage))
+                fallbacks.append(Fallback("vote", "abstained", f"{agent.name}'s vote could not be read ({exc})"))
+        return {"votes": votes, "fallbacks": fallbacks}
 
     def tally(state: DecideState) -> DecideState:
         chosen, counts, tie_broken = tally_votes(state["variants"], state["votes"], state["voters"][0])
@@ -163,31 +288,38 @@ def make_decide_graph(llm: LLMClient, *, on_token: TokenCallback | None = None):
     def justify(state: DecideState) -> DecideState:
         lead = state["voters"][0]
         chosen = next(v for v in state["variants"] if v.id == state["chosen"])
-        votes = "\n".join(
-            f"- {v.agent.name} ({v.agent.role.value}) voted {v.variant_id}: {v.reason}" for v in state["votes"]
-        )
+        cast = [v for v in state["votes"] if v.variant_id is not None]
+        abstained = len(state["votes"]) - len(cast)
+        counts = ", ".join(f"{vid} {n}" for vid, n in state["tally"].items())
+        counts += f"; {abstained} abstained (no readable vote)" if abstained else ""
+        rule = f" Tie broken: {TIE_BREAK_RULE}." if state["tie_broken"] else ""
+        if not cast:
+            return {
+                "justification": f"No readable vote came in, so {chosen.id} stands by the tie rule.\n\nVotes: "
+                f"{counts}.{rule}",
+                "justification_usage": Usage(),
+            }
+        votes = "\n".join(f"- {v.agent.name} ({v.agent.role.value}) voted {v.variant_id}: {v.reason}" for v in cast)
         completion = llm.complete(
             CompletionRequest(
                 justify_messages(lead, state["problem"], f"{chosen.id}: {chosen.title}", votes),
-                temperature=lead.temperature, max_tokens=256, model=lead.model,
+                temperature=lead.temperature, max_tokens=256, seed=sub_seed(state.get("seed"), "justify"),
+                model=lead.model,
             ),
             on_token,
         )  # fmt: skip
-        counts = ", ".join(f"{vid} {n}" for vid, n in state["tally"].items())
-        rule = f" Tie broken: {TIE_BREAK_RULE}." if state["tie_broken"] else ""
         written = clip(completion.text, 1500) or f"{chosen.title} received the most votes."
-        return {
-            "justification": f"{written}\n\nVotes: {counts}.{rule}",
-            "justification_usage": completion.usage,
-        }
+        return {"justification": f"{written}\n\nVotes: {counts}.{rule}", "justification_usage": completion.usage}
 
     graph = StateGraph(DecideState)
     graph.add_node("propose", propose)
+    graph.add_node("uncontested", uncontested)
     graph.add_node("vote", vote)
     graph.add_node("tally", tally)
     graph.add_node("justify", justify)
-    graph.add_conditional_edges(START, has_variants, ["propose", "vote"])
-    graph.add_edge("propose", "vote")
+    graph.add_conditional_edges(START, start, ["propose", "vote"])
+    graph.add_conditional_edges("propose", contested, ["vote", "uncontested"])
+    graph.add_edge("uncontested", END)
     graph.add_edge("vote", "tally")
     graph.add_edge("tally", "justify")
     graph.add_edge("justify", END)
@@ -202,6 +334,7 @@ def decide(
     *,
     description: str = "",
     variants: list[Variant] | None = None,
+    seed: int | None = None,
     on_token: TokenCallback | None = None,
 ) -> DecisionResult:
     if not voters:
@@ -214,8 +347,10 @@ def decide(
             "description": description,
             "context": context,
             "voters": voters,
+            "seed": seed,
             "variants": variants or [],
             "votes": [],
+            "fallbacks": [],
         }
     )
     return DecisionResult(
@@ -229,4 +364,6 @@ def decide(
         tie_broken=state["tie_broken"],
         proposal_usage=state.get("proposal_usage", Usage()),
         justification_usage=state["justification_usage"],
+        uncontested=state.get("uncontested", False),
+        fallbacks=state.get("fallbacks", []),
     )

@@ -5,6 +5,10 @@
 The agent drafts from the requirement, the thread and earlier files; checks its own draft against the task
 (a structured self-review); revises once if the check finds gaps; and the code blocks of the final answer become
 files with sensible paths.
+
+No turn fails on the shape of an answer (each last resort is recorded as a `Fallback`): a self-check that cannot be
+read is skipped (the draft stands), and an agent that answers with nothing twice is recorded as having given no
+answer (`NO_ANSWER`), so the run goes on with what the other agents wrote.
 """
 
 import operator
@@ -17,25 +21,29 @@ from pydantic import BaseModel, Field
 from agents.config import AgentConfig
 from agents.context import TurnContext
 from agents.guard import CodeBlock, extract_code_blocks
-from agents.llm import CompletionRequest, LLMClient, LLMOutputError, TokenCallback, Usage
+from agents.llm import CompletionRequest, LLMClient, LLMOutputError, TokenCallback, Usage, sub_seed
 from agents.prompts import check_messages, produce_messages, revise_messages
-from agents.structured import NONEMPTY, ask_structured, cut_to
+from agents.structured import Fallback, ask_structured, text
+
+NO_ANSWER = "(no answer: {name} answered with empty text twice)"
 
 
 class SelfCheck(BaseModel):
     meets_task: bool
-    missing: list[Annotated[str, NONEMPTY, cut_to(200)]] = Field(default_factory=list, max_length=5)
+    missing: list[text(150)] = Field(default_factory=list, max_length=5)  # type: ignore[valid-type]
 
 
 class ProduceState(TypedDict, total=False):
     agent: AgentConfig
     context: TurnContext
+    seed: int | None
     draft: str
-    check: SelfCheck
+    check: SelfCheck | None
     final: str
     files: list[CodeBlock]
     finish_reason: str
     usage: Annotated[Usage, operator.add]
+    fallbacks: Annotated[list[Fallback], operator.add]
 
 
 @dataclass
@@ -46,45 +54,69 @@ class ProduceResult:
     revised: bool
     missing: list[str] = field(default_factory=list)
     finish_reason: str = "stop"
+    fallbacks: list[Fallback] = field(default_factory=list)
+
+
+def check_draft(
+    llm: LLMClient, agent: AgentConfig, context: TurnContext, draft: str, *, seed: int | None = None
+) -> tuple[SelfCheck | None, Usage, Fallback | None]:
+    """The agent's check of its own draft; None (and the fallback taken) when the check cannot be read."""
+    try:
+        result, usage = ask_structured(
+            llm, check_messages(agent, context, draft), SelfCheck, temperature=0.0, seed=seed, model_name=agent.model
+        )
+    except LLMOutputError as exc:
+        return None, exc.usage, Fallback("self_check", "skipped", f"the self-check could not be read ({exc})")
+    return result, usage, None
 
 
 def make_produce_graph(llm: LLMClient, *, self_check: bool = True, on_token: TokenCallback | None = None):
-    def write(agent: AgentConfig, messages: list, temperature: float) -> tuple[str, Usage, str]:
-        usage = Usage()
-        for attempt in range(2):  # an empty answer gets one more try, a little warmer
+    def write(state: ProduceState, messages: list, part: str) -> tuple[str | None, Usage, str]:
+        """The agent's answer (None: empty); an empty one gets one more try, a little warmer."""
+        agent, usage = state["agent"], Usage()
+        for attempt in range(2):
             completion = llm.complete(
                 CompletionRequest(
-                    messages, temperature=temperature + 0.2 * attempt, max_tokens=agent.max_tokens, model=agent.model
+                    messages, temperature=agent.temperature + 0.2 * attempt, max_tokens=agent.max_tokens,
+                    seed=sub_seed(state.get("seed"), part, attempt), model=agent.model,
                 ),
                 on_token,
-            )
+            )  # fmt: skip
             usage = usage + completion.usage
             if completion.text.strip():
                 return completion.text.strip(), usage, completion.finish_reason
-        raise LLMOutputError(f"{agent.name} ({agent.role.value}) gave an empty answer twice")
+        return None, usage, "empty"
 
     def draft(state: ProduceState) -> ProduceState:
         agent = state["agent"]
-        text, usage, finish = write(agent, produce_messages(agent, state["context"]), agent.temperature)
-        return {"draft": text, "usage": usage, "finish_reason": finish}
+        answer, usage, finish = write(state, produce_messages(agent, state["context"]), "draft")
+        if answer is None:
+            fallback = Fallback("answer", "empty", f"{agent.name} ({agent.role.value}) answered with empty text twice")
+            return {"draft": NO_ANSWER.format(name=agent.name), "usage": usage, "finish_reason": finish,
+                    "fallbacks": [fallback]}  # fmt: skip
+        return {"draft": answer, "usage": usage, "finish_reason": finish}
 
     def check(state: ProduceState) -> ProduceState:
-        agent = state["agent"]
-        result, usage = ask_structured(
-            llm, check_messages(agent, state["context"], state["draft"]), SelfCheck,
-            temperature=0.0, max_tokens=256, model_name=agent.model,
-        )  # fmt: skip
-        return {"check": result, "usage": usage}
+        if state.get("finish_reason") == "empty":
+            return {"check": None}
+        result, usage, fallback = check_draft(
+            llm, state["agent"], state["context"], state["draft"], seed=sub_seed(state.get("seed"), "check")
+        )
+        return {"check": result, "usage": usage, "fallbacks": [fallback] if fallback else []}
 
     def needs_revision(state: ProduceState) -> str:
         result = state.get("check")
         return "revise" if result is not None and not result.meets_task and result.missing else "finalize"
 
     def revise(state: ProduceState) -> ProduceState:
-        agent = state["agent"]
-        messages = revise_messages(agent, state["context"], state["draft"], state["check"].missing)
-        text, usage, finish = write(agent, messages, agent.temperature)
-        return {"final": text, "usage": usage, "finish_reason": finish}
+        agent, check = state["agent"], state["check"]
+        assert check is not None
+        messages = revise_messages(agent, state["context"], state["draft"], check.missing)
+        answer, usage, finish = write(state, messages, "final")
+        if answer is None:
+            fallback = Fallback("answer", "empty", f"{agent.name}'s revision was empty twice; the draft stands")
+            return {"usage": usage, "fallbacks": [fallback]}
+        return {"final": answer, "usage": usage, "finish_reason": finish}
 
     def finalize(state: ProduceState) -> ProduceState:
         final = state.get("final") or state["draft"]
@@ -112,10 +144,11 @@ def produce(
     context: TurnContext,
     *,
     self_check: bool = True,
+    seed: int | None = None,
     on_token: TokenCallback | None = None,
 ) -> ProduceResult:
     state = make_produce_graph(llm, self_check=self_check, on_token=on_token).invoke(
-        {"agent": agent, "context": context, "usage": Usage()}
+        {"agent": agent, "context": context, "seed": seed, "usage": Usage(), "fallbacks": []}
     )
     check = state.get("check")
     return ProduceResult(
@@ -125,4 +158,5 @@ def produce(
         revised="final" in state and state["final"] != state["draft"],
         missing=list(check.missing) if check and not check.meets_task else [],
         finish_reason=state.get("finish_reason", "stop"),
+        fallbacks=state["fallbacks"],
     )

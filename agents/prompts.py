@@ -97,11 +97,39 @@ def review_messages(agent: AgentConfig, ctx: TurnContext, subject: str, work: st
     )
 
 
+def verdict_only_messages(agent: AgentConfig, ctx: TurnContext, subject: str, work: str) -> list[ChatMessage]:
+    """A verdict's last form, when the full one could not be read: approve or request_changes, and one sentence."""
+    return as_agent(
+        agent,
+        f"Requirement:\n{clip(ctx.requirement, REQUIREMENT_CHARS)}\n\nReview this {subject}:\n{clip(work, 4000)}\n\n"
+        "Answer with your verdict (approve or request_changes) and one sentence that says why.",
+    )
+
+
 def propose_messages(agent: AgentConfig, problem: str, description: str, ctx: TurnContext) -> list[ChatMessage]:
     return as_agent(
         agent,
         f"{context_block(ctx)}\n\nThe team must decide: {problem}\n{description}\n\n"
-        "Propose 2 or 3 distinct options, each with a short title and a one-paragraph description.",
+        "Propose 2 or 3 options that differ in substance (different approaches, not rewordings of one), each with "
+        "a short title and a description of one or two sentences.",
+    )
+
+
+def alternative_messages(
+    agent: AgentConfig, problem: str, description: str, ctx: TurnContext, titles: Sequence[str]
+) -> list[ChatMessage]:
+    """A focused follow-up when a proposal had fewer than two distinct options: one more, different from those."""
+    known = "\n".join(f"- {t}" for t in titles)
+    ask = (
+        f"One option so far:\n{known}\n\nPropose one other option: a different approach to the same question, not a "
+        "rewording of the one above."
+        if titles
+        else "Propose one option that answers it."
+    )
+    return as_agent(
+        agent,
+        f"Requirement:\n{clip(ctx.requirement, REQUIREMENT_CHARS)}\n\nThe team must decide: {problem}\n{description}"
+        f"\n\n{ask} Give it a short title and a description of one or two sentences.",
     )
 
 
@@ -112,6 +140,13 @@ def vote_messages(
         agent,
         f"{context_block(ctx)}\n\nThe team must decide: {problem}\n{description}\n\nOptions:\n{options}\n\n"
         "Vote for exactly one option by its id and give your reason in one or two sentences.",
+    )
+
+
+def choice_messages(agent: AgentConfig, problem: str, options: str) -> list[ChatMessage]:
+    """A vote's last form, when the full vote could not be read: the option's id alone."""
+    return as_agent(
+        agent, f"The team must decide: {problem}\n\nOptions:\n{options}\n\nAnswer with the id of your choice."
     )
 
 

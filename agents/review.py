@@ -4,10 +4,14 @@
 
 `judge` asks for a schema-constrained verdict; `settle` applies the stated rule that a blocker finding can never be
 approved, and writes the verdict as the message the team reads.
+
+No review fails on the shape of its answer (each last resort is recorded as a `Fallback`): a verdict that cannot be
+read is asked for again without findings (the verdict and a one-sentence summary); if that cannot be read either,
+the review has no verdict (`verdict` None): the work is neither approved nor sent back, and the message says why.
 """
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -15,21 +19,30 @@ from pydantic import BaseModel, Field
 
 from agents.config import AgentConfig
 from agents.context import TurnContext
-from agents.llm import LLMClient, TokenCallback, Usage
-from agents.prompts import review_messages
-from agents.structured import NONEMPTY, STRIPPED, ask_structured, cut_to
+from agents.llm import LLMClient, LLMOutputError, TokenCallback, Usage, sub_seed
+from agents.prompts import review_messages, verdict_only_messages
+from agents.structured import Fallback, ask_structured, text
+
+MAX_FINDINGS = 5
 
 
 class Finding(BaseModel):
     severity: Literal["blocker", "major", "minor"]
-    issue: Annotated[str, NONEMPTY, cut_to(300)]
-    suggestion: Annotated[str, STRIPPED, cut_to(300)] = ""
+    issue: text(160)  # type: ignore[valid-type]
+    suggestion: text(160, required=False) = ""  # type: ignore[valid-type]
 
 
 class Verdict(BaseModel):
     verdict: Literal["approve", "request_changes"]
-    summary: Annotated[str, NONEMPTY, cut_to(400)]
-    findings: list[Finding] = Field(default_factory=list, max_length=8)
+    summary: text(300)  # type: ignore[valid-type]
+    findings: list[Finding] = Field(default_factory=list, max_length=MAX_FINDINGS)
+
+
+class BareVerdict(BaseModel):
+    """The last form of a verdict, when the full one could not be read."""
+
+    verdict: Literal["approve", "request_changes"]
+    summary: text(300)  # type: ignore[valid-type]
 
 
 class ReviewState(TypedDict, total=False):
@@ -37,20 +50,24 @@ class ReviewState(TypedDict, total=False):
     context: TurnContext
     subject: str
     work: str
-    verdict: Verdict
+    seed: int | None
+    verdict: Verdict | None
+    problem: str
     text: str
     usage: Annotated[Usage, operator.add]
+    fallbacks: Annotated[list[Fallback], operator.add]
 
 
 @dataclass
 class ReviewResult:
-    verdict: Verdict
+    verdict: Verdict | None  # None: no readable verdict (the work is neither approved nor sent back)
     text: str
     usage: Usage
+    fallbacks: list[Fallback] = field(default_factory=list)
 
     @property
     def approved(self) -> bool:
-        return self.verdict.verdict == "approve"
+        return self.verdict is not None and self.verdict.verdict == "approve"
 
 
 def render_verdict(verdict: Verdict) -> str:
@@ -64,16 +81,34 @@ def render_verdict(verdict: Verdict) -> str:
 
 def make_review_graph(llm: LLMClient, *, on_token: TokenCallback | None = None):
     def judge(state: ReviewState) -> ReviewState:
-        agent = state["agent"]
-        verdict, usage = ask_structured(
-            llm, review_messages(agent, state["context"], state["subject"], state["work"]), Verdict,
-            temperature=agent.temperature, max_tokens=min(agent.max_tokens, 768), on_token=on_token,
-            model_name=agent.model,
-        )  # fmt: skip
-        return {"verdict": verdict, "usage": usage}
+        agent, seed = state["agent"], state.get("seed")
+        messages = review_messages(agent, state["context"], state["subject"], state["work"])
+        try:
+            verdict, usage = ask_structured(
+                llm, messages, Verdict, temperature=agent.temperature, seed=sub_seed(seed, "review"),
+                on_token=on_token, model_name=agent.model,
+            )  # fmt: skip
+            return {"verdict": verdict, "usage": usage}
+        except LLMOutputError as exc:
+            problem, spent = str(exc), exc.usage
+        try:
+            bare, usage = ask_structured(
+                llm, verdict_only_messages(agent, state["context"], state["subject"], state["work"]), BareVerdict,
+                temperature=0.0, seed=sub_seed(seed, "verdict-only"), max_repairs=0, on_token=on_token,
+                model_name=agent.model,
+            )  # fmt: skip
+        except LLMOutputError as exc:
+            reason = f"the review could not be read as a verdict ({problem}; asked again without findings: {exc})"
+            return {"verdict": None, "problem": reason, "usage": spent + exc.usage,
+                    "fallbacks": [Fallback("verdict", "no_verdict", reason)]}  # fmt: skip
+        fallback = Fallback("verdict", "verdict_only", f"the full verdict could not be read ({problem})")
+        verdict = Verdict(verdict=bare.verdict, summary=bare.summary)
+        return {"verdict": verdict, "usage": spent + usage, "fallbacks": [fallback]}
 
     def settle(state: ReviewState) -> ReviewState:
         verdict = state["verdict"]
+        if verdict is None:
+            return {"text": f"No verdict: {state['problem']}. The work is neither approved nor sent back."}
         if verdict.verdict == "approve" and any(f.severity == "blocker" for f in verdict.findings):
             verdict = verdict.model_copy(update={"verdict": "request_changes"})
         return {"verdict": verdict, "text": render_verdict(verdict)}
@@ -94,9 +129,13 @@ def review(
     work: str,
     *,
     subject: str = "work",
+    seed: int | None = None,
     on_token: TokenCallback | None = None,
 ) -> ReviewResult:
     state = make_review_graph(llm, on_token=on_token).invoke(
-        {"agent": agent, "context": context, "subject": subject, "work": work, "usage": Usage()}
+        {"agent": agent, "context": context, "subject": subject, "work": work, "seed": seed, "usage": Usage(),
+         "fallbacks": []}
+    )  # fmt: skip
+    return ReviewResult(
+        verdict=state["verdict"], text=state["text"], usage=state["usage"], fallbacks=state["fallbacks"]
     )
-    return ReviewResult(verdict=state["verdict"], text=state["text"], usage=state["usage"])

@@ -185,6 +185,8 @@ class Decision(Base):
     justification: Mapped[str | None] = mapped_column(Text)
     responsible_agents: Mapped[list[str] | None]
     discussion_thread_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent_messages.message_id"))
+    # True when the lead gave fewer than two distinct options: recorded with one variant, without a vote.
+    uncontested: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime | None] = _created_at()
 
 

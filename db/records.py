@@ -108,6 +108,7 @@ class DecisionRecord:
     justification: str
     responsible_agents: list[str]
     discussion_thread_id: uuid.UUID | None
+    uncontested: bool = False
 
 
 def record_decision(session: Session, d: DecisionRecord) -> bool:
@@ -124,6 +125,7 @@ def record_decision(session: Session, d: DecisionRecord) -> bool:
             "chosen_variant_id": d.chosen_variant_id,
             "chosen_variant": chosen.get("title"),
             "votes": len(d.votes),
+            "uncontested": d.uncontested,
             "discussion_thread_id": str(d.discussion_thread_id) if d.discussion_thread_id else None,
         },
     )

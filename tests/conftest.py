@@ -187,6 +187,13 @@ def model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def model_seed() -> int:
+    """The sampling seed of the real-model tests: fixed, so a test samples alike on every run of one machine; set
+    TEST_MODEL_SEED to run them with another (their assertions hold whatever the model answers)."""
+    return int(os.environ.get("TEST_MODEL_SEED", "1"))
+
+
+@pytest.fixture(scope="session")
 def real_llm(model_path: Path) -> LlamaCppBackend:
     """The real model, loaded once per session."""
     backend = LlamaCppBackend(model_path, n_ctx=4096)

@@ -288,7 +288,8 @@ class TeamRun:
                     spec, reviewer, f"review-{round_}", f"Review this {spec.title.lower()}. The task was: {spec.task}",
                     kind="review", subject=spec.title.lower(), reviewed=work, addressed=[author],
                 )  # fmt: skip
-                if review.verdict == "approve" or round_ > rounds:
+                # approved, or no readable verdict (nothing to revise for; a run before this had only these two)
+                if review.verdict != "request_changes" or round_ > rounds:
                     break
                 work = await self._turn(
                     spec, author, f"revision-{round_}",
@@ -296,7 +297,9 @@ class TeamRun:
                     parent=review.message_id, addressed=[reviewer], ask=True,
                 )  # fmt: skip
             revisions = round_ - 1
-            outcome = "approved" if review.verdict == "approve" else "not approved"
+            outcome = {"approve": "approved", "request_changes": "not approved"}.get(
+                review.verdict or "", "not approved (no readable verdict)"
+            )
             state.summary = summary_of(f"{outcome} by {reviewer.name} after {revisions} revision(s). {work.summary}")
         return work
 
@@ -322,7 +325,8 @@ class TeamRun:
             state.decision_id = outcome.decision_id
             _add_turn(state, outcome)
             tally = ", ".join(f"{k}: {v}" for k, v in outcome.tally.items())
-            state.summary = summary_of(f"{outcome.chosen_variant_id} - {outcome.chosen_title} (votes {tally})")
+            how = "uncontested: one option, no vote" if outcome.uncontested else f"votes {tally}"
+            state.summary = summary_of(f"{outcome.chosen_variant_id} - {outcome.chosen_title} ({how})")
             if self._input.options.approval.applies_to(name):
                 await self._await_approval(spec, state, outcome)
         return outcome

@@ -69,6 +69,8 @@ class RunOptions:
     max_review_rounds: int = DEFAULT_REVIEW_ROUNDS
     approval: ApprovalOptions = field(default_factory=ApprovalOptions)
     code: CodeOptions = field(default_factory=CodeOptions)
+    # The sampling seed of the run's model calls (the activities read it from the run's row; kept here as sent).
+    seed: int | None = None
 
 
 @dataclass

@@ -11,6 +11,8 @@ from agents.llm.base import (
     LLMOutputError,
     TokenCallback,
     Usage,
+    derive_seed,
+    sub_seed,
 )
 from config import Settings, get_settings
 
@@ -23,8 +25,10 @@ __all__ = [
     "LLMOutputError",
     "TokenCallback",
     "Usage",
+    "derive_seed",
     "get_llm",
     "make_llm",
+    "sub_seed",
 ]
 
 _lock = threading.Lock()

@@ -5,6 +5,7 @@ feeding each piece to the caller's `on_token` (which may raise to abort, e.g. on
 generation that has fallen into a loop (small models repeat themselves; see `agents/guard.py`).
 """
 
+import hashlib
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,12 @@ class LLMError(RuntimeError):
 
 
 class LLMOutputError(LLMError):
-    """The model answered, but not in the required form, even after the allowed repairs and retries."""
+    """The model answered, but not in the required form, even after the allowed repairs and retries. Never fails a
+    run: the caller takes its last resort (agents/structured.py), counting the tokens spent (`usage`)."""
+
+    def __init__(self, message: str, usage: "Usage | None" = None) -> None:
+        super().__init__(message)
+        self.usage = usage or Usage()
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,18 @@ class Usage:
             self.latency_ms + other.latency_ms,
             self.calls + other.calls,
         )
+
+
+def derive_seed(*parts: object) -> int:
+    """A sampling seed from what names a call (a run's seed or id, its step, turn, agent, attempt): the same call
+    samples the same way again, and different calls differently."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def sub_seed(seed: int | None, *parts: object) -> int | None:
+    """The seed of one call among several made under `seed` (None stays None: unseeded)."""
+    return None if seed is None else derive_seed(seed, *parts)
 
 
 @dataclass(frozen=True)

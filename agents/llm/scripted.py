@@ -57,28 +57,30 @@ def default_reply(request: CompletionRequest) -> str:
     return text
 
 
-def example_for_schema(schema: dict[str, Any], root: dict[str, Any]) -> Any:
-    """The smallest value that satisfies a JSON schema (the subset pydantic emits)."""
+def example_for_schema(schema: dict[str, Any], root: dict[str, Any], n: int = 0) -> Any:
+    """The smallest value that satisfies a JSON schema (the subset pydantic emits); the n-th item of a list differs
+    from the others in its strings ("scripted", "scripted 2", ...), as distinct options must."""
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
-        return example_for_schema(root.get("$defs", {})[name], root)
+        return example_for_schema(root.get("$defs", {})[name], root, n)
     if "enum" in schema:
         return schema["enum"][0]
     if "const" in schema:
         return schema["const"]
     for key in ("anyOf", "oneOf", "allOf"):
         if key in schema:
-            return example_for_schema(schema[key][0], root)
+            return example_for_schema(schema[key][0], root, n)
     kind = schema.get("type", "object")
     if isinstance(kind, list):
         kind = kind[0]
     if kind == "object":
         props = schema.get("properties", {})
-        return {name: example_for_schema(props[name], root) for name in schema.get("required", list(props))}
+        return {name: example_for_schema(props[name], root, n) for name in schema.get("required", list(props))}
     if kind == "array":
-        return [example_for_schema(schema.get("items", {}), root) for _ in range(schema.get("minItems", 1))]
+        return [example_for_schema(schema.get("items", {}), root, i) for i in range(schema.get("minItems", 1))]
     if kind == "string":
-        return "scripted".ljust(schema.get("minLength", 0), ".")[: schema.get("maxLength", 100)]
+        text = "scripted" if n == 0 else f"scripted {n + 1}"
+        return text.ljust(schema.get("minLength", 0), ".")[: schema.get("maxLength", 100)]
     if kind == "integer":
         return schema.get("minimum", 1)
     if kind == "number":

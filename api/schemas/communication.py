@@ -58,6 +58,10 @@ class DecisionResponse(OutputModel):
     justification: str | None
     responsible_agents: list[str] | None
     discussion_thread_id: uuid.UUID | None
+    uncontested: bool = Field(
+        False,
+        description="The lead gave fewer than two distinct options: nothing was put to a vote (see the justification).",
+    )
     created_at: datetime | None
 
 

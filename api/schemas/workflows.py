@@ -58,6 +58,11 @@ class WorkflowOptions(InputModel):
         default_factory=lambda: CodeOptions.model_validate({}),
         description="The code loop of feature_development, bug_fix and refactoring.",
     )
+    seed: int | None = Field(
+        None, ge=0, le=2**31 - 1,
+        description="Fixes the sampling of every model call of the run: with the same requirement, team, model and "
+        "machine, a run gives the same answers again. Unset: each run samples anew (seeded from its id).",
+    )  # fmt: skip
 
 
 class WorkflowCreate(InputModel):

@@ -53,6 +53,15 @@ def test_a_module_that_does_not_import_is_an_error_not_a_pass():
     assert run_pytest({"mod.py": MODULE}, limits=FAST).reason == "no tests ran"
 
 
+def test_the_code_runs_at_a_lower_priority_than_the_worker():
+    # a test run yields the cores to the model's generation beside it, and cannot take the priority back
+    ours = os.nice(0)
+    files = with_test(f"assert os.nice(0) == {ours} + 7\ntry:\n    os.nice(-1)\nexcept PermissionError:\n    pass\n"
+                      f"assert os.nice(0) >= {ours} + 7")  # fmt: skip
+    result = run_pytest(files, limits=replace(FAST, niceness=7))
+    assert result.status == "passed", result.output
+
+
 def test_nothing_of_ours_reaches_the_code(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://secret@db/conclave")
     monkeypatch.setenv("JIRA_API_TOKEN", "secret-token")

@@ -61,10 +61,10 @@ def test_openai_backend_streams_text_with_usage(openai_server: str) -> None:
     assert completion.usage.prompt_tokens > 0 and 0 < completion.usage.completion_tokens <= 30
 
 
-def test_openai_backend_gives_schema_valid_answers(openai_server: str) -> None:
+def test_openai_backend_gives_schema_valid_answers(openai_server: str, model_seed: int) -> None:
     backend = OpenAICompatBackend(openai_server, api_key=API_KEY)
     answer, _ = ask_structured(
-        backend, [ChatMessage("user", "A: tabs. B: spaces. Vote.")], vote_model(["A", "B"]), max_tokens=100
+        backend, [ChatMessage("user", "A: tabs. B: spaces. Vote.")], vote_model(["A", "B"]), seed=model_seed
     )
     assert answer.variant_id in ("A", "B")  # type: ignore[attr-defined]
 

@@ -810,6 +810,12 @@ export interface components {
             responsible_agents: string[] | null;
             /** Discussion Thread Id */
             discussion_thread_id: string | null;
+            /**
+             * Uncontested
+             * @description The lead gave fewer than two distinct options: nothing was put to a vote (see the justification).
+             * @default false
+             */
+            uncontested?: boolean;
             /** Created At */
             created_at: string | null;
         };
@@ -1483,6 +1489,11 @@ export interface components {
             approval?: components["schemas"]["ApprovalOptions"];
             /** @description The code loop of feature_development, bug_fix and refactoring. */
             code?: components["schemas"]["CodeOptions"];
+            /**
+             * Seed
+             * @description Fixes the sampling of every model call of the run: with the same requirement, team, model and machine, a run gives the same answers again. Unset: each run samples anew (seeded from its id).
+             */
+            seed?: number | null;
         };
         /**
          * WorkflowPriority

@@ -23,14 +23,15 @@ const decision: Decision = {
   justification: 'Two of three chose cookies.',
   responsible_agents: null,
   discussion_thread_id: null,
+  uncontested: false,
   created_at: '2026-01-01T10:00:00Z',
 };
 
 describe('DecisionCard', () => {
-  async function render(awaiting: boolean) {
+  async function render(awaiting: boolean, shown: Decision = decision) {
     TestBed.configureTestingModule({ providers: testProviders() });
     const fixture = TestBed.createComponent(DecisionCard);
-    fixture.componentRef.setInput('decision', decision);
+    fixture.componentRef.setInput('decision', shown);
     fixture.componentRef.setInput('workflowId', 'w1');
     fixture.componentRef.setInput('awaiting', awaiting);
     await fixture.whenStable();
@@ -48,6 +49,21 @@ describe('DecisionCard', () => {
     expect(byTestId(root, 'decision-votes').textContent).toContain('scales');
     expect(byTestId(root, 'decision-justification').textContent).toContain('Two of three');
     expect(root.querySelector('[data-testid="decision-approval"]')).toBeNull();
+  });
+
+  it('says when a decision was uncontested, without a vote count', async () => {
+    const single: Decision = {
+      ...decision,
+      variants: [{ id: 'A', title: 'Cookies', description: '' }],
+      votes: [],
+      uncontested: true,
+      justification: "Uncontested: the lead's options repeated one another.",
+    };
+    const root: HTMLElement = (await render(false, single)).nativeElement;
+    expect(byTestId(root, 'decision-uncontested').textContent).toContain('not put to a vote');
+    expect(byTestId(root, 'variant-A').textContent).not.toContain('vote(s)');
+    expect(root.querySelector('[data-testid="decision-votes"]')).toBeNull();
+    expect(byTestId(root, 'decision-justification').textContent).toContain('Uncontested');
   });
 
   it('approves when the run waits for a person', async () => {

@@ -37,7 +37,11 @@ import { HumanizePipe } from '../../../core/ui/pipes';
               @if (variant.id === decision().chosen_variant_id) {
                 <span class="chosen-label">chosen</span>
               }
-              <span class="muted">{{ count(variant.id) }} vote(s)</span>
+              @if (decision().uncontested) {
+                <span class="muted" data-testid="decision-uncontested">uncontested: the only option, not put to a vote</span>
+              } @else {
+                <span class="muted">{{ count(variant.id) }} vote(s)</span>
+              }
             </div>
             @if (variant.description) {
               <div class="muted">{{ variant.description }}</div>
