@@ -6,10 +6,11 @@ to the schema, so what the schema says holds by construction: the syntax, the en
 (`minItems`, `maxItems`) and the length of every string (`maxLength`, from `text(n)`). With every string and list
 bounded, so is the whole answer (`max_answer_tokens`), and the answer gets that many tokens: a small model that loops
 inside a string stops at the string's limit, not at max_tokens, and still writes the fields after it. What a grammar
-cannot say (a string of spaces, two items that say the same) is cleaned by the model's own `mode="before"` validator
-(e.g. `Proposal` drops repeated variants), before validation. What is still wrong, or a backend that ignores the
-schema, is repaired locally (fences, trailing commas, truncation), then sent back to the model with the error,
-`max_repairs` times, before a clear `LLMOutputError`.
+cannot say (a string of spaces, two items that say the same: llama-cpp-python's converter ignores `uniqueItems`, and
+its `pattern` is no way out, since its `.` admits a quote and so breaks the JSON) is cleaned by the model's own
+`mode="before"` validator (e.g. `Proposal` drops repeated variants), before validation. What is still wrong, or a
+backend that ignores the schema, is repaired locally (fences, trailing commas, truncation), then sent back to the
+model with the error, `max_repairs` times, before a clear `LLMOutputError`.
 
 That error never fails a run: each caller (agents/decide.py, review.py, produce.py, code.py) has a last resort that
 keeps the run going and records what it did as a `Fallback` (DESIGN.md, Invariants).
