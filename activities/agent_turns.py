@@ -9,13 +9,14 @@ committed in one transaction at the end, so a crash leaves either all of it or n
 
 import logging
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from activities.storage import ArtifactStore, StoredObject, content_type_for
+from activities.types import DecisionOutcome, DecisionRequest, TurnRequest, TurnResult
 from agents.config import AgentConfig
 from agents.context import ArtifactText, ThreadMessage, TurnContext
 from agents.decide import Variant, decide, options_text
@@ -45,70 +46,6 @@ SUMMARY_CHARS = 500
 
 class TurnConfigurationError(ValueError):
     """The turn cannot run as asked (unknown run or agent): retrying will not help."""
-
-
-@dataclass
-class TurnRequest:
-    workflow_id: str
-    step: str
-    # Names this turn within its step ("draft", "revision-2"); with the step and agent it derives every id.
-    turn: str
-    agent_id: str
-    task: str
-    kind: Literal["produce", "review"] = "produce"
-    message_type: str = MessageType.PROPOSAL.value
-    # For a review: what is judged, by artifact ids (their files) and/or a message id (its text); with neither,
-    # the run's latest files.
-    subject: str = "work"
-    review_artifact_ids: list[str] = field(default_factory=list)
-    review_message_id: str | None = None
-    parent_message_id: str | None = None
-    addressed_to: list[str] = field(default_factory=list)
-    requires_response: bool = False
-    urgency: str = "medium"
-    self_check: bool = True
-
-
-@dataclass
-class TurnResult:
-    message_id: str
-    agent_name: str
-    summary: str
-    artifacts: list[dict[str, str]]
-    prompt_tokens: int
-    completion_tokens: int
-    latency_ms: int
-    verdict: str | None = None
-    findings: int = 0
-    finish_reason: str = "stop"
-    reused: bool = False
-
-
-@dataclass
-class DecisionRequest:
-    workflow_id: str
-    step: str
-    key: str
-    problem: str
-    agent_ids: list[str]
-    description: str = ""
-    # Given variants ({"title", "description"}; ids A, B, C... are assigned in order); else the lead proposes.
-    variants: list[dict[str, str]] | None = None
-
-
-@dataclass
-class DecisionOutcome:
-    decision_id: str
-    chosen_variant_id: str
-    chosen_title: str
-    tally: dict[str, int]
-    votes: int
-    discussion_thread_id: str
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    reused: bool = False
-    # The lead gave fewer than two distinct options: recorded with one, without a vote.
-    uncontested: bool = False
 
 
 # --- reading the context ---------------------------------------------------------------------------------------

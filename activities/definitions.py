@@ -16,26 +16,26 @@ from typing import Any, TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, CancelledError
 
-from activities import agent_turns, code_turns, integrations, runs
-from activities.agent_turns import (
-    DecisionOutcome,
-    DecisionRequest,
-    TurnConfigurationError,
-    TurnRequest,
-    TurnResult,
-)
-from activities.code_turns import (
+from activities import agent_turns, code_writing, integrations, runs
+from activities.agent_turns import TurnConfigurationError
+from activities.sandbox import Limits
+from activities.storage import ArtifactStore
+from activities.types import (
     CodeRequest,
     CodeResult,
+    DecisionOutcome,
+    DecisionRequest,
     RulingRequest,
     RulingResult,
+    SyncFailure,
+    SyncRequest,
+    SyncResult,
     TestOutcomeRequest,
     TestRound,
     TestRunRequest,
+    TurnRequest,
+    TurnResult,
 )
-from activities.integrations import SyncFailure, SyncRequest, SyncResult
-from activities.sandbox import Limits
-from activities.storage import ArtifactStore
 from agents.llm import LLMClient, get_llm
 from config import Settings
 from db.session import get_engine
@@ -142,7 +142,7 @@ class ConclaveActivities:
     def write_code(self, request: CodeRequest) -> CodeResult:
         with heartbeating() as on_token:
             return _configuration_errors_are_final(
-                lambda: code_turns.write_code_turn(
+                lambda: code_writing.write_code_turn(
                     request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
                 )
             )
@@ -151,7 +151,7 @@ class ConclaveActivities:
     def rule_on_tests(self, request: RulingRequest) -> RulingResult:
         with heartbeating() as on_token:
             return _configuration_errors_are_final(
-                lambda: code_turns.rule_on_failures(
+                lambda: code_writing.rule_on_failures(
                     request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
                 )
             )
@@ -185,7 +185,7 @@ class ConclaveActivities:
         """pytest on the code in the sandbox, the round recorded; heartbeats while it runs, a cancel kills it."""
         with heartbeating():
             done = _configuration_errors_are_final(
-                lambda: code_turns.run_tests(
+                lambda: code_writing.run_tests(
                     request,
                     engine=self.engine,
                     store=self.store,
@@ -200,7 +200,7 @@ class ConclaveActivities:
     @activity.defn(name="record_test_outcome")
     def record_test_outcome(self, request: TestOutcomeRequest) -> list[dict[str, str]]:
         return _configuration_errors_are_final(
-            lambda: code_turns.record_test_outcome(request, engine=self.engine, store=self.store)
+            lambda: code_writing.record_test_outcome(request, engine=self.engine, store=self.store)
         )
 
     # --- mirrors (the `<queue>-integrations` task queue; HTTP calls) -------------------------------------------

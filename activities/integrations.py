@@ -18,7 +18,6 @@ workflow's retries) is recorded by `record_sync_failure`: `error_occurred` and `
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from activities.agent_turns import TurnConfigurationError, decision_id_of
 from activities.runs import locked_workflow
+from activities.types import SyncFailure, SyncRequest, SyncResult
 from config import Settings
 from db.enums import HUMAN_ROLE, MessageType, WorkflowStatus
 from db.events import EventType, append_event
@@ -55,32 +55,6 @@ STEP_CATEGORY = {
     StepStatus.COMPLETED: DONE,
     StepStatus.SKIPPED: DONE,
 }
-
-
-@dataclass
-class SyncRequest:
-    workflow_id: str
-    # The status the run is about to record (its last sync) and when it ended (the workflow's clock); None while
-    # it runs.
-    final_status: str | None = None
-    finished_at: str | None = None
-
-
-@dataclass
-class SyncResult:
-    system: str
-    status: str  # "synced", or "off" when the project no longer mirrors into the system
-    created: int = 0
-    changed: int = 0
-    url: str | None = None
-
-
-@dataclass
-class SyncFailure:
-    workflow_id: str
-    system: str
-    error: str
-    final: bool = False  # the run's last sync (recorded even when the first failure said the same)
 
 
 def run_url(settings: Settings, workflow_id: uuid.UUID | str) -> str:

@@ -9,6 +9,7 @@ threads, which wait for each other at every step, fall to a tenth of their speed
 each priority is set twice: on the process, whose threads inherit it, and on its session's autogroup.
 """
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -34,7 +35,6 @@ def lower_priority(by: int) -> None:
 
 
 def _set_autogroup(nice: int) -> None:
-    try:
+    # No autogroups on this kernel (or not allowed): the process's own value still holds.
+    with contextlib.suppress(OSError):
         AUTOGROUP.write_text(str(nice))
-    except OSError:  # no autogroups on this kernel (or not allowed): the process's own value still holds
-        pass

@@ -158,7 +158,7 @@ def justify_messages(agent: AgentConfig, problem: str, chosen: str, votes: str) 
     )
 
 
-# --- code that is run: the module, its tests, repairs, rulings (agents/code.py) -----------------------------------
+# --- code that is run: the module, its tests, repairs, rulings (agents/write_code.py) ------------------------------
 
 FAILURE_CHARS = 1200
 FAILURES_SHOWN = 6

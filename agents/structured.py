@@ -12,8 +12,8 @@ its `pattern` is no way out, since its `.` admits a quote and so breaks the JSON
 backend that ignores the schema, is repaired locally (fences, trailing commas, truncation), then sent back to the
 model with the error, `max_repairs` times, before a clear `LLMOutputError`.
 
-That error never fails a run: each caller (agents/decide.py, review.py, produce.py, code.py) has a last resort that
-keeps the run going and records what it did as a `Fallback` (DESIGN.md, Invariants).
+That error never fails a run: each caller (agents/decide.py, review.py, produce.py, write_code.py) has a last resort
+that keeps the run going and records what it did as a `Fallback` (DESIGN.md, Invariants).
 """
 
 import json

@@ -208,7 +208,7 @@ def score(task: Task, attempt: Attempt) -> None:
 def run_raw(llm: Any, task: Task, model: str | None) -> Attempt:
     """One chat completion of the requirement; its code block is the module."""
     from agents.llm.base import ChatMessage, CompletionRequest, LLMError
-    from agents.pycode import pick_block
+    from agents.python_source import pick_block
 
     messages = [ChatMessage("system", SYSTEM), ChatMessage("user", f"{task.requirement.strip()}\n\n{INSTRUCTION}")]
     request = CompletionRequest(messages, temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=SEED, model=model)

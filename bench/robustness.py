@@ -10,7 +10,7 @@ run again) on one of a few small requirements, through the same functions a run 
   proposal, its follow-ups, two votes, the justification);
 - `verdict`: `agents.review.review` of a short module by the reviewer;
 - `self_check`: `agents.produce.check_draft`, the developer checking a fixed draft;
-- `ruling`: `agents.code.rule_on_tests`, the reviewer ruling on two failing tests.
+- `ruling`: `agents.write_code.rule_on_tests`, the reviewer ruling on two failing tests.
 
 A turn fails when the function raises; last resorts are counted from the `Fallback`s it reports. Run it alone on
 the machine (a model beside a test suite runs at half speed).
@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents.code import rule_on_tests
 from agents.config import AgentConfig
 from agents.context import TurnContext
 from agents.decide import decide
@@ -35,6 +34,7 @@ from agents.produce import check_draft
 from agents.prompts import FailingTest
 from agents.review import review
 from agents.structured import Fallback
+from agents.write_code import rule_on_tests
 from bench.llm import default_model
 
 REQUIREMENTS = [

@@ -24,22 +24,26 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError,
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
-    from activities.agent_turns import DecisionOutcome, DecisionRequest, TurnRequest, TurnResult
-    from activities.code_turns import (
+    from activities.definitions import CONFIGURATION_ERROR, ConclaveActivities
+    from activities.sandbox import SandboxResult
+    from activities.types import (
         CodeRequest,
         CodeResult,
+        DecisionOutcome,
+        DecisionRequest,
         RoundSummary,
         RulingRequest,
         RulingResult,
+        SyncFailure,
+        SyncRequest,
         TestOutcomeRequest,
         TestRound,
         TestRunRequest,
+        TurnRequest,
+        TurnResult,
     )
-    from activities.definitions import CONFIGURATION_ERROR, ConclaveActivities
-    from activities.integrations import SyncFailure, SyncRequest
-    from activities.sandbox import SandboxResult
-    from agents.code import ATTEMPTS
     from agents.prompts import first_line
+    from agents.write_code import ATTEMPTS
     from db.enums import MessageType, WorkflowStatus
     from integrations import JIRA
     from workflows.legacy import CODE_LOOP

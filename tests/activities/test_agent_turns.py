@@ -8,14 +8,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from activities.agent_turns import (
-    DecisionRequest,
-    TurnConfigurationError,
-    TurnRequest,
-    hold_decision,
-    run_agent_turn,
-)
+from activities.agent_turns import TurnConfigurationError, hold_decision, run_agent_turn
 from activities.storage import ArtifactStore
+from activities.types import DecisionRequest, TurnRequest
 from agents.llm import CompletionRequest
 from agents.llm.llama_cpp import LlamaCppBackend
 from agents.llm.scripted import ScriptedBackend

@@ -15,10 +15,10 @@ from temporalio.exceptions import CancelledError
 from temporalio.testing import ActivityEnvironment
 
 from activities.agent_turns import record_files, store_files
-from activities.code_turns import TestRunRequest
 from activities.definitions import ConclaveActivities
 from activities.sandbox import Limits, UnsafePath, isolation_available, run_pytest
 from activities.storage import ArtifactStore
+from activities.types import TestRunRequest
 from config import ROOT, Settings
 from db.models import Agent, AgentMessage, Project, Workflow, WorkflowEvent
 

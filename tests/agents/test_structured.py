@@ -6,7 +6,6 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from agents.code import ruling_model
 from agents.config import AgentConfig
 from agents.context import TurnContext
 from agents.decide import DEFAULT_VARIANT, Proposal, Variant, decide, vote_model
@@ -17,6 +16,7 @@ from agents.produce import SelfCheck, produce
 from agents.prompts import propose_messages
 from agents.review import Verdict, review
 from agents.structured import max_answer_tokens, schema_for
+from agents.write_code import ruling_model
 
 CONTEXT = TurnContext(
     requirement="Write a function slugify(text) that lowercases text and joins its words with hyphens.",

@@ -11,7 +11,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, delete
 from temporalio.client import WorkflowExecutionStatus
 
-from activities.integrations import SyncRequest, sync_confluence, sync_jira
+from activities.integrations import sync_confluence, sync_jira
+from activities.types import SyncRequest
 from agents.llm.scripted import ScriptedBackend
 from config import Settings
 from db.models import IntegrationLink

@@ -2,7 +2,7 @@
 activities (the Temporal wrappers in activities/definitions.py add heartbeats and cancellation).
 
 - `write_code`: the developer writes a module (or repairs it, shown the failing tests), or the tester writes its
-  tests from the requirement and the module's signatures (never its bodies); `agents/code.py` guards the answer.
+  tests from the requirement and the module's signatures (never its bodies); `agents/write_code.py` guards the answer.
 - `rule_on_tests`: the reviewer names failing tests that contradict the requirement (the workflow then has the team
   vote on ruling them out, as a decision).
 - `run_tests`: the files go into the sandbox (activities/sandbox.py); the round's result is recorded as the tester's
@@ -16,8 +16,8 @@ or test round already recorded is returned as recorded, without calling the mode
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import asdict, replace
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -40,12 +40,20 @@ from activities.agent_turns import (
 )
 from activities.sandbox import Limits, SandboxResult, TestOutcome
 from activities.storage import ArtifactStore
-from agents.code import CodeAnswer, rule_on_tests, write_code
+from activities.types import (
+    CodeRequest,
+    CodeResult,
+    RulingRequest,
+    RulingResult,
+    TestOutcomeRequest,
+    TestRound,
+    TestRunRequest,
+)
 from agents.config import AgentConfig
 from agents.context import TurnContext
 from agents.llm import LLMClient, TokenCallback, Usage
 from agents.prompts import FailingTest, first_line, module_messages, repair_messages, tests_messages
-from agents.pycode import (
+from agents.python_source import (
     MISSING,
     CodeFiles,
     exception_names,
@@ -57,6 +65,7 @@ from agents.pycode import (
     path_for_tests,
     source_of_test,
 )
+from agents.write_code import CodeAnswer, rule_on_tests, write_code
 from db.enums import AgentStatus, MessageType
 from db.events import EventType, append_event
 from db.models import AgentMessage, Workflow
@@ -69,125 +78,6 @@ UNCHANGED = "it is the same code that failed: change it so that the failing test
 # 4 to 8 short tests fit in this; a tester that goes on (small models loop) is cut off, and its last test dropped.
 TESTS_MAX_TOKENS = 768
 REPORT_TESTS = 200
-
-
-@dataclass
-class CodeRequest:
-    workflow_id: str
-    step: str
-    # Names this turn in its step ("candidate-2", "repair-1", "tests"); with the step and agent it derives its ids.
-    turn: str
-    agent_id: str
-    purpose: Literal["module", "repair", "tests"]
-    task: str
-    # repair: the code to fix; tests: the code whose signatures the tester sees ({"artifact_id", "path"} each).
-    modules: list[dict[str, str]] = field(default_factory=list)
-    # repair: the test files (the failing tests' code is shown), the failures and the counts of the last run.
-    tests: list[dict[str, str]] = field(default_factory=list)
-    failures: list[TestOutcome] = field(default_factory=list)
-    passed: int = 0
-    total: int = 0
-    # repair: why the code could not be tested at all (it does not compile, a limit stopped it).
-    problem: str | None = None
-    # module: the n-th of the candidates (its temperature); repair: the round.
-    attempt: int = 1
-    # repair: the n-th of the round's rewrites (after the first, each a little warmer). Each has a seed of its own,
-    # from its turn's name.
-    candidate: int = 1
-    parent_message_id: str | None = None
-    addressed_to: list[str] = field(default_factory=list)
-
-
-@dataclass
-class CodeResult:
-    message_id: str
-    agent_name: str
-    files: list[dict[str, str]]
-    # Why the files cannot be used (no code, does not compile, no test); None: they can.
-    error: str | None
-    changes: list[str] = field(default_factory=list)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_ms: int = 0
-    reused: bool = False
-
-
-@dataclass
-class RulingRequest:
-    workflow_id: str
-    step: str
-    turn: str
-    agent_id: str
-    tests: list[dict[str, str]]
-    failures: list[TestOutcome]
-    # At most this many tests may be ruled out (the workflow keeps most of the tests in force).
-    limit: int
-    parent_message_id: str | None = None
-
-
-@dataclass
-class RulingResult:
-    message_id: str
-    # {"test", "reason"} per test the reviewer finds contradicts the requirement.
-    proposed: list[dict[str, str]]
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-@dataclass
-class TestRunRequest:
-    __test__ = False  # not a pytest test class, whatever its name
-    workflow_id: str
-    step: str
-    round: int
-    # The n-th of `candidates` modules tested in this round (round 1 tests each candidate; later ones, one).
-    candidate: int
-    modules: list[dict[str, str]]
-    tests: list[dict[str, str]]
-    # The agent who reports the run (the tester), and the message of the code it tests.
-    agent_id: str
-    deselect: list[str] = field(default_factory=list)
-    parent_message_id: str | None = None
-    candidates: int = 1
-    # The run of the code kept (from an earlier round), after tests were ruled out since.
-    final: bool = False
-    # None: the worker's own (SANDBOX_* settings): the host that runs the code sets what it can afford.
-    limits: Limits | None = None
-
-
-@dataclass
-class TestRound:
-    __test__ = False  # not a pytest test class, whatever its name
-    message_id: str
-    result: SandboxResult
-    # The exception classes the requirement names (`ValueError`): a test failing on one of them may be wrong.
-    named_errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RoundSummary:
-    round: int
-    candidate: int
-    status: str
-    passed: int
-    total: int
-    reason: str | None = None
-
-
-@dataclass
-class TestOutcomeRequest:
-    __test__ = False  # not a pytest test class, whatever its name
-    workflow_id: str
-    step: str
-    agent_id: str
-    modules: list[dict[str, str]]
-    tests: list[dict[str, str]]
-    # The last run of the final module: what the report (and the run) may claim.
-    result: SandboxResult
-    rounds: list[RoundSummary]
-    max_rounds: int
-    candidates: int
-    ruled_out: list[dict[str, str]] = field(default_factory=list)
 
 
 # --- writing code ----------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 
 Used for a module (the developer, `module_messages`), a repair of it (the developer, shown the failing tests,
 `repair_messages`) and its tests (the tester, from the requirement and the module's signatures, `tests_messages`).
-The guard is `agents/pycode.py`: the right block, no demo code, compiling, defining something. An answer that is
+The guard is `agents/python_source.py`: the right block, no demo code, compiling, defining something. An answer that is
 still unusable after the second attempt is returned with its `error`, never as good code: the workflow decides.
 
 `rule_on_tests`: the reviewer names the failing tests that contradict the requirement, each with a reason
@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, create_model
 from agents.config import AgentConfig
 from agents.llm import ChatMessage, CompletionRequest, LLMClient, LLMOutputError, TokenCallback, Usage
 from agents.prompts import FailingTest, ruling_messages
-from agents.pycode import CodeFiles
+from agents.python_source import CodeFiles
 from agents.structured import Fallback, ask_structured, text
 
 ATTEMPTS = 2

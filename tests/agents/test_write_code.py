@@ -1,9 +1,9 @@
 """The reviewer's ruling on failing tests, on the scripted model: only the failing tests' names, each once."""
 
-from agents.code import RuledOut, rule_on_tests
 from agents.config import AgentConfig
 from agents.llm.scripted import ScriptedBackend
 from agents.prompts import FailingTest
+from agents.write_code import RuledOut, rule_on_tests
 from db.enums import AgentRole
 
 REVIEWER = AgentConfig.from_template(AgentRole.REVIEWER)

@@ -2,7 +2,7 @@
 
 from activities.sandbox import Limits, run_pytest
 from agents.prompts import FailingTest, failures_block
-from agents.pycode import (
+from agents.python_source import (
     guard_tests,
     interface,
     missing_imports,
