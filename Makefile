@@ -1,7 +1,7 @@
 # Conclave: `make up` runs the stack, `make test` runs every test. Both install what is missing first.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help up down status restart test lint format lock deps system-deps ui clean
+.PHONY: help up down status restart test lint format docs lock deps system-deps ui clean
 
 UV_VERSION := 0.13.9
 TOOLS := .data/tools
@@ -40,6 +40,9 @@ lint: deps  ## ruff check, format check and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy
+
+docs: deps  ## regenerate docs/configuration.md from the settings class (config.py)
+	@$(PY) -m scripts.config_doc
 
 format:  ## ruff format and autofix
 	@$(VENV)/bin/ruff format .

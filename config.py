@@ -27,95 +27,192 @@ def local_database_url(port: int = LOCAL_PG_PORT) -> str:
 
 
 class Settings(BaseSettings):
+    """Every setting of Conclave, read from the environment (or a `.env` file in the project root).
+
+    docs/configuration.md is generated from this class (`python -m scripts.config_doc`): each field's description
+    is what a reader sees there, so keep it true.
+    """
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    environment: Literal["development", "production"] = "development"
-    # Defaults to the local cluster of `make up` (on CONCLAVE_PGPORT).
-    database_url: str = local_database_url()
-    # Seconds to wait for a database connection before calling it down.
-    database_connect_timeout: int = 3
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses the local default database, a `*` CORS origin, the local S3 key pair and "
+        "the scripted model.",
+    )
+    database_url: str = Field(
+        default=local_database_url(),
+        description="PostgreSQL; `postgresql://` URLs are accepted too. The default is the local cluster `make up` "
+        "runs (on CONCLAVE_PGPORT); any other URL makes `make up` use that server instead (it creates the database "
+        "if missing and migrates it).",
+    )
+    database_connect_timeout: int = Field(
+        default=3, description="Seconds to wait for a database connection before reporting the database down."
+    )
 
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
-    # Comma-separated list in the environment: CORS_ORIGINS=http://localhost:4200,https://conclave.example
-    cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:4200"]
-    # Largest request body the API accepts; larger ones get 413.
-    max_body_bytes: int = 1024 * 1024
-    # The built web UI (`ng build` of frontend-ui/, which `make up` runs) that the API serves at `/`.
-    ui_dir: Path = ROOT / "frontend-ui" / "dist" / "frontend-ui" / "browser"
-    log_level: str = "info"
-    # Server-Sent Events: seconds between keep-alive comments, and the events a stream may queue before it falls
-    # back to reading the table (a slow client costs at most this much memory).
-    sse_keepalive_seconds: Annotated[float, Field(gt=0)] = 15
-    sse_subscriber_buffer: Annotated[int, Field(ge=1)] = 1000
+    api_host: str = Field(default="127.0.0.1", description="The address the API listens on.")
+    api_port: int = Field(default=8000, description="The port the API listens on.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=["http://localhost:4200"],
+        description="Comma-separated origins allowed to call the API from a browser "
+        "(`http://localhost:4200,https://conclave.example`).",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, description="Largest request body the API accepts; larger ones get 413."
+    )
+    ui_dir: Path = Field(
+        default=ROOT / "frontend-ui" / "dist" / "frontend-ui" / "browser",
+        description="The built web UI the API serves at `/` (`make up` builds frontend-ui/ there).",
+    )
+    log_level: str = Field(default="info", description="uvicorn's log level.")
+    sse_keepalive_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=15, description="Seconds between keep-alive comments on an idle event stream (Server-Sent Events)."
+    )
+    sse_subscriber_buffer: Annotated[int, Field(ge=1)] = Field(
+        default=1000,
+        description="Events one stream may queue; a slower client reads from the table instead, so a slow client "
+        "costs at most this much memory.",
+    )
 
-    # The local stack of `make up`: where its data and logs live, and the port of its PostgreSQL cluster.
-    conclave_data_dir: Path = ROOT / ".data"
-    conclave_pgport: int = LOCAL_PG_PORT
+    conclave_data_dir: Path = Field(
+        default=ROOT / ".data", description="Where `make up` keeps the local cluster, supervisor's files and the logs."
+    )
+    conclave_pgport: int = Field(
+        default=LOCAL_PG_PORT, description="Port of the local PostgreSQL cluster (the default DATABASE_URL follows it)."
+    )
 
-    # The agents' model. Backend: `llama_cpp` (in-process, the default), `openai` (any OpenAI-compatible server at
-    # LLM_BASE_URL, chosen automatically when that is set) or `scripted` (deterministic replies, for tests).
-    llm_backend: Literal["llama_cpp", "openai", "scripted"] | None = None
-    # Any GGUF file; unset means the default model, assembled once into LLM_CACHE_DIR.
-    llm_model_path: Path | None = None
-    llm_cache_dir: Path = _user_cache_dir() / "models"
-    llm_base_url: str | None = None
-    llm_api_key: SecretStr | None = None
-    # Context window (tokens) and CPU threads of the in-process model; 0 threads = one per core.
-    llm_n_ctx: int = 8192
-    llm_n_threads: int = 0
-    # Seconds an OpenAI-compatible server may take for one completion.
-    llm_timeout: float = 600
-    # Seconds the scripted backend waits per piece of text (lets tests catch a turn mid-generation).
-    llm_scripted_delay: float = 0.0
+    llm_backend: Literal["llama_cpp", "openai", "scripted"] | None = Field(
+        default=None,
+        description="The agents' model: `llama_cpp` (in-process, the default), `openai` (any OpenAI-compatible "
+        "server at LLM_BASE_URL, chosen when that is set) or `scripted` (deterministic replies, for tests; refused "
+        "in production).",
+    )
+    llm_model_path: Path | None = Field(
+        default=None, description="A GGUF file for the in-process backend; unset means the default model."
+    )
+    llm_cache_dir: Path = Field(
+        default=_user_cache_dir() / "models", description="Where the default model is assembled (once, about 470 MB)."
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible server, e.g. `http://127.0.0.1:8080/v1` (llama-server, vLLM, ...).",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="The key of LLM_BASE_URL's server, sent as a bearer token and never logged."
+    )
+    llm_n_ctx: int = Field(default=8192, description="Context window (tokens) of the in-process model.")
+    llm_n_threads: int = Field(
+        default=0,
+        description="CPU threads of the in-process model, for the prompt and the generation; 0 is one per core. "
+        "OpenMP's own OMP_WAIT_POLICY / GOMP_SPINCOUNT pass through (measured: leave them unset, see "
+        "bench/README.md).",
+    )
+    llm_timeout: float = Field(default=600, description="Seconds an OpenAI-compatible server may take for one answer.")
+    llm_scripted_delay: float = Field(
+        default=0.0,
+        description="Seconds the scripted backend waits per piece of text (lets tests catch a turn mid-generation).",
+    )
 
-    # Artifacts go to S3 (MinIO, AWS, or the local `rclone serve s3` of `make up`).
-    s3_endpoint: str = f"127.0.0.1:{LOCAL_S3_PORT}"
-    s3_access_key: str = LOCAL_S3_ACCESS_KEY
-    s3_secret_key: SecretStr = SecretStr(LOCAL_S3_SECRET_KEY)
-    s3_bucket: str = "conclave-artifacts"
-    s3_secure: bool = False
-    s3_region: str = "us-east-1"
+    s3_endpoint: str = Field(
+        default=f"127.0.0.1:{LOCAL_S3_PORT}",
+        description="The S3 API for artifacts (host:port): MinIO, AWS, or the local `rclone serve s3`. A local "
+        "address makes `make up` run `rclone serve s3` there.",
+    )
+    s3_access_key: str = Field(
+        default=LOCAL_S3_ACCESS_KEY,
+        description="S3 access key; the default is the local pair's, production must set its own.",
+    )
+    s3_secret_key: SecretStr = Field(
+        default=SecretStr(LOCAL_S3_SECRET_KEY),
+        description="S3 secret key; the default is the local pair's, production must set its own.",
+    )
+    s3_bucket: str = Field(default="conclave-artifacts", description="The artifacts' bucket (created when missing).")
+    s3_secure: bool = Field(default=False, description="Talk to S3 over HTTPS.")
+    s3_region: str = Field(default="us-east-1", description="The bucket's region.")
 
-    # Temporal: where runs execute. `make up` starts a dev server here (Web UI at TEMPORAL_UI_URL).
-    temporal_address: str = "127.0.0.1:7233"
-    temporal_namespace: str = "default"
-    temporal_ui_url: str = "http://127.0.0.1:8233"
-    # Workflows and database activities poll this queue; model activities poll "<queue>-llm", so a long
-    # generation never holds up bookkeeping.
-    temporal_task_queue: str = "conclave"
-    # Model activities one worker runs at once: one per loaded model (a llama.cpp model generates one at a time).
-    llm_concurrency: int = 1
-    # The worker's scheduling priority (nice, -20 to 19), set on its process and its session (activities/priority.py).
-    # Negative puts the model's generation ahead of the other processes of the machine (beside a busy one it runs at
-    # 0.66 of its speed at -10, and over 7 times slower at 0: bench/README.md); it needs root. Unset: as started
-    # (`make up` starts the worker at -10 when it runs as root).
-    worker_nice: Annotated[int, Field(ge=-20, le=19)] | None = None
-    # Seconds without a heartbeat after which Temporal retries a model activity elsewhere (e.g. its worker died).
-    activity_heartbeat_timeout: float = 30
+    temporal_address: str = Field(
+        default="127.0.0.1:7233",
+        description="The Temporal frontend, where runs execute; a local address makes `make up` run the dev "
+        "server there.",
+    )
+    temporal_namespace: str = Field(default="default", description="The Temporal namespace of every run.")
+    temporal_ui_url: str = Field(
+        default="http://127.0.0.1:8233", description="The Temporal Web UI (its port is the dev server's `--ui-port`)."
+    )
+    temporal_task_queue: str = Field(
+        default="conclave",
+        description="The workflows' and database activities' task queue. Model activities poll `<queue>-llm` (so "
+        "a long generation never holds up bookkeeping), Jira and Confluence syncs `<queue>-integrations`, test "
+        "runs `<queue>-sandbox`.",
+    )
+    llm_concurrency: int = Field(
+        default=1,
+        description="Model activities one worker runs at once: one per loaded model (a llama.cpp model generates "
+        "one answer at a time).",
+    )
+    worker_nice: Annotated[int, Field(ge=-20, le=19)] | None = Field(
+        default=None,
+        description="The scheduling priority (nice) of the worker, set on its process and its session. Below 0 the "
+        "model's generation goes ahead of other busy processes of the machine (beside one it keeps 0.66 of its "
+        "speed at -10, and runs over 7 times slower at 0: bench/README.md); it needs root. Unset: as started "
+        "(`make up` starts the worker at -10 when it runs as root).",
+    )
+    activity_heartbeat_timeout: float = Field(
+        default=30,
+        description="Seconds without a heartbeat before Temporal retries a model activity elsewhere (its worker "
+        "is presumed dead).",
+    )
 
-    # The sandbox that runs the agents' code and its tests (on the "<queue>-sandbox" task queue): test runs one
-    # worker does at once, and the limits of one run (wall time, CPU time, memory); see activities/sandbox.py.
-    sandbox_concurrency: Annotated[int, Field(ge=1)] = 2
-    sandbox_wall_seconds: Annotated[float, Field(gt=0)] = 60
-    sandbox_cpu_seconds: Annotated[int, Field(ge=1)] = 30
-    sandbox_memory_mb: Annotated[int, Field(ge=64)] = 1024
-    # The scheduling priority of test runs (nice, 0-19): they yield the cores to the model (bench/README.md).
-    sandbox_nice: Annotated[int, Field(ge=0, le=19)] = 10
+    sandbox_concurrency: Annotated[int, Field(ge=1)] = Field(
+        default=2, description="Test runs of the agents' code one worker does at once (on the `<queue>-sandbox` queue)."
+    )
+    sandbox_wall_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=60, description="Wall-time limit of one test run in the sandbox, in seconds."
+    )
+    sandbox_cpu_seconds: Annotated[int, Field(ge=1)] = Field(
+        default=30, description="CPU-time limit of one test run in the sandbox, in seconds."
+    )
+    sandbox_memory_mb: Annotated[int, Field(ge=64)] = Field(
+        default=1024, description="Memory limit of one test run in the sandbox, in MB."
+    )
+    sandbox_nice: Annotated[int, Field(ge=0, le=19)] = Field(
+        default=10,
+        description="Scheduling priority (nice) of test runs, on their process and session, so that they yield "
+        "the cores to the model's generation (bench/README.md).",
+    )
 
-    # Jira and Confluence mirror each run of a project that turns them on (`jira_enabled`, `confluence_enabled`);
-    # both are off unless their URL is set. Basic auth with an API token works for Cloud and Server/Data Center.
-    jira_url: str | None = None
-    jira_username: str | None = None
-    jira_api_token: SecretStr | None = None
-    confluence_url: str | None = None
-    confluence_username: str | None = None
-    confluence_api_token: SecretStr | None = None
-    # Seconds one Jira or Confluence request may take, and attempts of a sync before a run records it as failed.
-    integration_timeout: Annotated[float, Field(gt=0)] = 15
-    integration_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
-    # Where people reach Conclave: the links in Jira issues and Confluence pages back to a run and its artifacts.
-    public_url: str = "http://localhost:8000"
+    jira_url: str | None = Field(
+        default=None,
+        description="Jira (Cloud or Server/Data Center) for the projects that turn it on (`jira_enabled`); Jira "
+        "is off unless this is set.",
+    )
+    jira_username: str | None = Field(default=None, description="The Jira account (basic auth with an API token).")
+    jira_api_token: SecretStr | None = Field(
+        default=None, description="The Jira account's API token (or password); never logged or returned."
+    )
+    confluence_url: str | None = Field(
+        default=None,
+        description="Confluence (Cloud: `https://<site>.atlassian.net/wiki`) for the projects that turn it on "
+        "(`confluence_enabled`); Confluence is off unless this is set.",
+    )
+    confluence_username: str | None = Field(
+        default=None, description="The Confluence account (basic auth with an API token)."
+    )
+    confluence_api_token: SecretStr | None = Field(
+        default=None, description="The Confluence account's API token (or password); never logged or returned."
+    )
+    integration_timeout: Annotated[float, Field(gt=0)] = Field(
+        default=15, description="Seconds one Jira or Confluence request may take."
+    )
+    integration_max_attempts: Annotated[int, Field(ge=1, le=20)] = Field(
+        default=5,
+        description="Attempts of a sync (with backoff) before the run records it as failed and goes on.",
+    )
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="Where people reach Conclave: the links from Jira issues and Confluence pages back to a run "
+        "and its files.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -16,9 +16,11 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from typing import Any, TypedDict
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -39,7 +41,18 @@ WORKFLOWS = [FeatureDevelopment, BugFix, CodeReview, Refactoring, Documentation]
 BOOKKEEPING_CONCURRENCY = 8
 INTEGRATION_CONCURRENCY = 4
 SHUTDOWN_GRACE = timedelta(seconds=10)
-HEARTBEAT_THROTTLE = timedelta(seconds=1)
+
+
+class HeartbeatThrottle(TypedDict, total=False):
+    """How often a worker passes its activities' heartbeats on to the server (the SDK's defaults when unset)."""
+
+    max_heartbeat_throttle_interval: timedelta
+    default_heartbeat_throttle_interval: timedelta
+
+
+HEARTBEATS_EVERY_SECOND = HeartbeatThrottle(
+    max_heartbeat_throttle_interval=timedelta(seconds=1), default_heartbeat_throttle_interval=timedelta(seconds=1)
+)
 
 log = logging.getLogger("conclave.worker")
 
@@ -47,49 +60,69 @@ log = logging.getLogger("conclave.worker")
 def build_workers(
     client: Client, settings: Settings, llm: LLMClient | None = None, store: ArtifactStore | None = None
 ) -> list[Worker]:
-    """The four workers of one process (tests pass their own model and store)."""
+    """The four workers of one process, one per task queue (tests pass their own model and store)."""
     activities = ConclaveActivities(settings, llm=llm, store=store)
     queue = settings.temporal_task_queue
     return [
-        Worker(
+        queue_worker(
             client,
-            task_queue=queue,
+            queue,
+            activities.bookkeeping_activities(),
+            BOOKKEEPING_CONCURRENCY,
+            "bookkeeping",
             workflows=WORKFLOWS,
-            activities=activities.bookkeeping_activities(),
-            activity_executor=ThreadPoolExecutor(BOOKKEEPING_CONCURRENCY, thread_name_prefix="bookkeeping"),
-            max_concurrent_activities=BOOKKEEPING_CONCURRENCY,
-            graceful_shutdown_timeout=SHUTDOWN_GRACE,
         ),
-        Worker(
+        queue_worker(
             client,
-            task_queue=integrations_task_queue(queue),
-            activities=activities.integration_activities(),
-            activity_executor=ThreadPoolExecutor(INTEGRATION_CONCURRENCY, thread_name_prefix="integrations"),
-            max_concurrent_activities=INTEGRATION_CONCURRENCY,
-            graceful_shutdown_timeout=SHUTDOWN_GRACE,
+            integrations_task_queue(queue),
+            activities.integration_activities(),
+            INTEGRATION_CONCURRENCY,
+            "integrations",
         ),
-        Worker(
+        # a cancel reaches a test run, or a generation, within a second
+        queue_worker(
             client,
-            task_queue=sandbox_task_queue(queue),
-            activities=activities.sandbox_activities(),
-            activity_executor=ThreadPoolExecutor(settings.sandbox_concurrency, thread_name_prefix="sandbox"),
-            max_concurrent_activities=settings.sandbox_concurrency,
-            graceful_shutdown_timeout=SHUTDOWN_GRACE,
-            max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,  # a cancel reaches a test run within a second
-            default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+            sandbox_task_queue(queue),
+            activities.sandbox_activities(),
+            settings.sandbox_concurrency,
+            "sandbox",
+            heartbeats_every_second=True,
         ),
-        Worker(
+        queue_worker(
             client,
-            task_queue=llm_task_queue(queue),
-            activities=activities.model_activities(),
-            activity_executor=ThreadPoolExecutor(settings.llm_concurrency, thread_name_prefix="model"),
-            max_concurrent_activities=settings.llm_concurrency,
-            graceful_shutdown_timeout=SHUTDOWN_GRACE,
-            # Heartbeats reach the server (and a cancel comes back) every second, not every 0.8 x the timeout.
-            max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
-            default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+            llm_task_queue(queue),
+            activities.model_activities(),
+            settings.llm_concurrency,
+            "model",
+            heartbeats_every_second=True,
         ),
     ]
+
+
+def queue_worker(
+    client: Client,
+    task_queue: str,
+    activities: Sequence[Callable[..., Any]],
+    concurrency: int,
+    threads: str,
+    *,
+    workflows: Sequence[type] = (),
+    heartbeats_every_second: bool = False,
+) -> Worker:
+    """A worker polling one task queue: its activities on a pool of `concurrency` threads named `threads`, at most
+    that many at once. With `heartbeats_every_second`, heartbeats reach the server (and a cancel comes back) every
+    second, not every 0.8 x the heartbeat timeout."""
+    throttle = HEARTBEATS_EVERY_SECOND if heartbeats_every_second else HeartbeatThrottle()
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=workflows,
+        activities=activities,
+        activity_executor=ThreadPoolExecutor(concurrency, thread_name_prefix=threads),
+        max_concurrent_activities=concurrency,
+        graceful_shutdown_timeout=SHUTDOWN_GRACE,
+        **throttle,
+    )
 
 
 async def connect(settings: Settings) -> Client:
@@ -110,11 +143,15 @@ async def serve(settings: Settings) -> None:
             await stack.enter_async_context(worker)
         log.info(
             "polling %s, %s, %s and %s on %s (namespace %s); model backend %s, %d model activities at once",
-            settings.temporal_task_queue, llm_task_queue(settings.temporal_task_queue),
-            integrations_task_queue(settings.temporal_task_queue), sandbox_task_queue(settings.temporal_task_queue),
+            settings.temporal_task_queue,
+            llm_task_queue(settings.temporal_task_queue),
+            integrations_task_queue(settings.temporal_task_queue),
+            sandbox_task_queue(settings.temporal_task_queue),
             settings.temporal_address,
-            settings.temporal_namespace, settings.effective_llm_backend, settings.llm_concurrency,
-        )  # fmt: skip
+            settings.temporal_namespace,
+            settings.effective_llm_backend,
+            settings.llm_concurrency,
+        )
         await stop.wait()
         log.info("stopping: finishing running activities")
 

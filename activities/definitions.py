@@ -11,15 +11,16 @@ import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, CancelledError
 
-from activities import agent_turns, code_writing, integrations, runs
-from activities.agent_turns import TurnConfigurationError
+from activities import agent_turns, code_writing, decisions, integrations, pytest_runs, runs
 from activities.sandbox import Limits
 from activities.storage import ArtifactStore
+from activities.turn_io import TurnConfigurationError
 from activities.types import (
     CodeRequest,
     CodeResult,
@@ -36,7 +37,7 @@ from activities.types import (
     TurnRequest,
     TurnResult,
 )
-from agents.llm import LLMClient, get_llm
+from agents.llm import LLMClient, TokenCallback, get_llm
 from config import Settings
 from db.session import get_engine
 from integrations import IntegrationError, NotConfigured
@@ -54,6 +55,22 @@ from workflows.types import (
 CONFIGURATION_ERROR = "ConfigurationError"
 HEARTBEAT_INTERVAL = 1.0
 T = TypeVar("T")
+Request = TypeVar("Request", contravariant=True)
+Result = TypeVar("Result", covariant=True)
+
+
+class ModelActivityBody(Protocol[Request, Result]):
+    """The plain function behind a model activity (`agent_turns.run_agent_turn`, ...)."""
+
+    def __call__(
+        self,
+        request: Request,
+        *,
+        llm: LLMClient,
+        engine: Engine,
+        store: ArtifactStore,
+        on_token: TokenCallback | None = None,
+    ) -> Result: ...
 
 
 def _configuration_errors_are_final(call: Callable[[], T]) -> T:
@@ -115,46 +132,37 @@ class ConclaveActivities:
     @property
     def sandbox_limits(self) -> Limits:
         s = self.settings
-        return Limits(wall_seconds=s.sandbox_wall_seconds, cpu_seconds=s.sandbox_cpu_seconds,
-                      memory_bytes=s.sandbox_memory_mb * 1024**2, niceness=s.sandbox_nice)  # fmt: skip
+        return Limits(
+            wall_seconds=s.sandbox_wall_seconds,
+            cpu_seconds=s.sandbox_cpu_seconds,
+            memory_bytes=s.sandbox_memory_mb * 1024**2,
+            niceness=s.sandbox_nice,
+        )
 
     # --- model activities (the `<queue>-llm` task queue) ------------------------------------------------------
 
-    @activity.defn(name="run_agent_turn")
-    def run_agent_turn(self, request: TurnRequest) -> TurnResult:
+    def _model_activity(self, body: ModelActivityBody[Request, Result], request: Request) -> Result:
+        """Run `body` heartbeating, stopped at its next token once cancelled; a configuration error is final."""
         with heartbeating() as on_token:
             return _configuration_errors_are_final(
-                lambda: agent_turns.run_agent_turn(
-                    request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
-                )
+                lambda: body(request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token)
             )
+
+    @activity.defn(name="run_agent_turn")
+    def run_agent_turn(self, request: TurnRequest) -> TurnResult:
+        return self._model_activity(agent_turns.run_agent_turn, request)
 
     @activity.defn(name="hold_decision")
     def hold_decision(self, request: DecisionRequest) -> DecisionOutcome:
-        with heartbeating() as on_token:
-            return _configuration_errors_are_final(
-                lambda: agent_turns.hold_decision(
-                    request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
-                )
-            )
+        return self._model_activity(decisions.hold_decision, request)
 
     @activity.defn(name="write_code")
     def write_code(self, request: CodeRequest) -> CodeResult:
-        with heartbeating() as on_token:
-            return _configuration_errors_are_final(
-                lambda: code_writing.write_code_turn(
-                    request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
-                )
-            )
+        return self._model_activity(code_writing.write_code_turn, request)
 
     @activity.defn(name="rule_on_tests")
     def rule_on_tests(self, request: RulingRequest) -> RulingResult:
-        with heartbeating() as on_token:
-            return _configuration_errors_are_final(
-                lambda: code_writing.rule_on_failures(
-                    request, llm=self.llm, engine=self.engine, store=self.store, on_token=on_token
-                )
-            )
+        return self._model_activity(code_writing.rule_on_failures, request)
 
     # --- bookkeeping (the workflows' task queue) --------------------------------------------------------------
 
@@ -185,7 +193,7 @@ class ConclaveActivities:
         """pytest on the code in the sandbox, the round recorded; heartbeats while it runs, a cancel kills it."""
         with heartbeating():
             done = _configuration_errors_are_final(
-                lambda: code_writing.run_tests(
+                lambda: pytest_runs.run_tests(
                     request,
                     engine=self.engine,
                     store=self.store,
@@ -200,7 +208,7 @@ class ConclaveActivities:
     @activity.defn(name="record_test_outcome")
     def record_test_outcome(self, request: TestOutcomeRequest) -> list[dict[str, str]]:
         return _configuration_errors_are_final(
-            lambda: code_writing.record_test_outcome(request, engine=self.engine, store=self.store)
+            lambda: pytest_runs.record_test_outcome(request, engine=self.engine, store=self.store)
         )
 
     # --- mirrors (the `<queue>-integrations` task queue; HTTP calls) -------------------------------------------
@@ -222,9 +230,14 @@ class ConclaveActivities:
 
     def bookkeeping_activities(self) -> list[Callable[..., Any]]:
         return [
-            self.start_run, self.record_progress, self.record_status, self.record_human_message, self.apply_approval,
-            self.record_sync_failure, self.record_test_outcome,
-        ]  # fmt: skip
+            self.start_run,
+            self.record_progress,
+            self.record_status,
+            self.record_human_message,
+            self.apply_approval,
+            self.record_sync_failure,
+            self.record_test_outcome,
+        ]
 
     def sandbox_activities(self) -> list[Callable[..., Any]]:
         return [self.run_tests]

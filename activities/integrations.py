@@ -16,15 +16,18 @@ workflow's retries) is recorded by `record_sync_failure`: `error_occurred` and `
 """
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from activities.agent_turns import TurnConfigurationError, decision_id_of
+from activities.decisions import decision_id_of
 from activities.runs import locked_workflow
+from activities.turn_io import TurnConfigurationError
 from activities.types import SyncFailure, SyncRequest, SyncResult
 from config import Settings
 from db.enums import HUMAN_ROLE, MessageType, WorkflowStatus
@@ -49,6 +52,7 @@ from integrations.page import (
 from workflows.types import StepStatus
 
 SYNC_LOCK_CLASS = 0x73796E63  # first key of the per-run sync locks ("sync")
+T = TypeVar("T")
 STEP_CATEGORY = {
     StepStatus.RUNNING: IN_PROGRESS,
     StepStatus.WAITING_FOR_APPROVAL: IN_PROGRESS,
@@ -81,25 +85,56 @@ def one_sync_at_a_time(engine: Engine, workflow_id: str, system: str) -> Iterato
             connection.execute(select(func.pg_advisory_unlock(SYNC_LOCK_CLASS, key)))
 
 
-def _mirrored_run(session: Session, workflow_id: str, system: str) -> tuple[Workflow, Project, str] | None:
-    """The run, its project and the project's Jira project or Confluence space key; None when the project has
-    turned the system off since the run started."""
+@dataclass(frozen=True)
+class _MirroredRun:
+    workflow: Workflow
+    project: Project
+    key: str  # the project's Jira project or Confluence space key
+
+
+def _mirrored_run(session: Session, workflow_id: str, system: str) -> _MirroredRun | None:
+    """The run, its project and the project's key in the system; None when the project has turned the system off
+    since the run started."""
     workflow = session.get(Workflow, uuid.UUID(workflow_id))
     if workflow is None:
         raise TurnConfigurationError(f"workflow {workflow_id} does not exist (deleted while it ran?)")
     project = session.get(Project, workflow.project_id) if workflow.project_id else None
     key = project_targets(project).get(system) if project else None
-    return (workflow, project, key) if project and key else None
+    return _MirroredRun(workflow, project, key) if project and key else None
+
+
+def _sync(
+    engine: Engine,
+    request: SyncRequest,
+    system: str,
+    read: Callable[[Session, _MirroredRun], T],
+    mirror: Callable[[_MirroredRun, T], SyncResult],
+) -> SyncResult:
+    """One sync of the run into `system`, the run's sync lock held: `read` what the mirror shows, in one
+    transaction, then `mirror` it with no transaction open ("off" when the project has turned the system off)."""
+    with one_sync_at_a_time(engine, request.workflow_id, system):
+        with transaction(engine) as session:
+            if (run := _mirrored_run(session, request.workflow_id, system)) is None:
+                return SyncResult(system, "off")
+            shown = read(session, run)
+        return mirror(run, shown)
 
 
 def _synced(engine: Engine, workflow_id: uuid.UUID, result: SyncResult, final: bool) -> SyncResult:
     if result.created or result.changed or final:
         with transaction(engine) as session:
             append_event(
-                session, workflow_id, EventType.INTEGRATION_SYNCED,
-                {"system": result.system, "status": "ok", "created": result.created, "changed": result.changed,
-                 "url": result.url},
-            )  # fmt: skip
+                session,
+                workflow_id,
+                EventType.INTEGRATION_SYNCED,
+                {
+                    "system": result.system,
+                    "status": "ok",
+                    "created": result.created,
+                    "changed": result.changed,
+                    "url": result.url,
+                },
+            )
     return result
 
 
@@ -107,38 +142,50 @@ def _synced(engine: Engine, workflow_id: uuid.UUID, result: SyncResult, final: b
 
 
 def sync_jira(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
-    with one_sync_at_a_time(engine, request.workflow_id, JIRA):
-        with transaction(engine) as session:
-            if (run := _mirrored_run(session, request.workflow_id, JIRA)) is None:
-                return SyncResult(JIRA, "off")
-            workflow, _, project_key = run
-            decisions = session.scalars(
-                select(Decision).where(Decision.workflow_id == workflow.workflow_id).order_by(Decision.created_at)
-            ).all()
-            messages = session.scalars(
-                select(AgentMessage)
-                .where(AgentMessage.workflow_id == workflow.workflow_id)
-                .where(AgentMessage.message_type == MessageType.HUMAN, AgentMessage.agent_role == HUMAN_ROLE)
-                .order_by(AgentMessage.created_at, AgentMessage.message_id)
-            ).all()
-            session.expunge_all()
-        return _mirror_into_jira(engine, settings, request, workflow, project_key, decisions, messages)
+    return _sync(
+        engine,
+        request,
+        JIRA,
+        _jira_records,
+        lambda run, records: _mirror_into_jira(engine, settings, request, run, *records),
+    )
+
+
+def _jira_records(session: Session, run: _MirroredRun) -> tuple[Sequence[Decision], Sequence[AgentMessage]]:
+    """The run's decisions and the messages a person sent to its team (detached: read after the transaction)."""
+    decisions = _decisions_of(session, run.workflow.workflow_id)
+    messages = session.scalars(
+        select(AgentMessage)
+        .where(AgentMessage.workflow_id == run.workflow.workflow_id)
+        .where(AgentMessage.message_type == MessageType.HUMAN, AgentMessage.agent_role == HUMAN_ROLE)
+        .order_by(AgentMessage.created_at, AgentMessage.message_id)
+    ).all()
+    session.expunge_all()
+    return decisions, messages
 
 
 def _mirror_into_jira(
-    engine: Engine, settings: Settings, request: SyncRequest, workflow: Workflow, project_key: str,
-    decisions: Sequence[Decision], messages: Sequence[AgentMessage],
-) -> SyncResult:  # fmt: skip
-    mirror = JiraMirror(jira_api.connect(settings), project_key, Links(engine, workflow.workflow_id, JIRA))
+    engine: Engine,
+    settings: Settings,
+    request: SyncRequest,
+    run: _MirroredRun,
+    decisions: Sequence[Decision],
+    messages: Sequence[AgentMessage],
+) -> SyncResult:
+    workflow = run.workflow
+    mirror = JiraMirror(jira_api.connect(settings), run.key, Links(engine, workflow.workflow_id, JIRA))
     epic = mirror.ensure_issue("", EPIC, workflow.name, _epic_description(settings, workflow))
     decision_steps: dict[str, str] = {}
     for step in workflow.steps or []:
         story = mirror.ensure_issue(
-            step["name"], STORY, f"{workflow.name}: {step['title']}",
+            step["name"],
+            STORY,
+            f"{workflow.name}: {step['title']}",
             plain(f"Step {step['title']!r} of the Conclave run {workflow.name}.")
             + f"\n\n{run_url(settings, workflow.workflow_id)}",
-            epic=epic.key, step=step["name"],
-        )  # fmt: skip
+            epic=epic.key,
+            step=step["name"],
+        )
         # Known from the moment it is recorded, before the step's end writes it into the step's state.
         decision_steps[str(decision_id_of(workflow.workflow_id, step["name"], step["name"]))] = story.key
         if category := STEP_CATEGORY.get(step.get("status")):
@@ -183,13 +230,13 @@ def _decision_comment(decision: Decision) -> str:
 
 
 def sync_confluence(engine: Engine, settings: Settings, request: SyncRequest) -> SyncResult:
-    with one_sync_at_a_time(engine, request.workflow_id, CONFLUENCE):
-        with transaction(engine) as session:
-            if (run := _mirrored_run(session, request.workflow_id, CONFLUENCE)) is None:
-                return SyncResult(CONFLUENCE, "off")
-            workflow, project, space_key = run
-            report = _report(session, settings, workflow, project, request)
-        return _publish(engine, settings, request, workflow, space_key, report)
+    return _sync(
+        engine,
+        request,
+        CONFLUENCE,
+        lambda session, run: _report(session, settings, run.workflow, run.project, request),
+        lambda run, report: _publish(engine, settings, request, run.workflow, run.key, report),
+    )
 
 
 def _publish(
@@ -213,7 +260,7 @@ def _report(
     session: Session, settings: Settings, workflow: Workflow, project: Project, request: SyncRequest
 ) -> RunReport:
     wid = workflow.workflow_id
-    decisions = session.scalars(select(Decision).where(Decision.workflow_id == wid).order_by(Decision.created_at)).all()
+    decisions = _decisions_of(session, wid)
     artifacts = session.scalars(select(Artifact).where(Artifact.workflow_id == wid).order_by(Artifact.created_at)).all()
     writers = {a.created_by_agent_id for a in artifacts if a.created_by_agent_id}
     agents = dict(session.execute(select(Agent.agent_id, Agent.name).where(Agent.agent_id.in_(writers))).all())
@@ -226,24 +273,38 @@ def _report(
     ).all()
     metrics = workflow.metrics or {}
     return RunReport(
-        workflow_id=str(wid), name=workflow.name, workflow_type=workflow.workflow_type,
-        status=request.final_status or workflow.status, priority=workflow.priority, project=project.name,
-        requirement=workflow.requirement, description=workflow.description, created_by=workflow.created_by,
-        started_at=_when(workflow.started_at), completed_at=_when(workflow.completed_at) or (
-            _when(datetime.fromisoformat(request.finished_at)) if request.finished_at else None),
+        workflow_id=str(wid),
+        name=workflow.name,
+        workflow_type=workflow.workflow_type,
+        status=request.final_status or workflow.status,
+        priority=workflow.priority,
+        project=project.name,
+        requirement=workflow.requirement,
+        description=workflow.description,
+        created_by=workflow.created_by,
+        started_at=_when(workflow.started_at),
+        completed_at=_when(workflow.completed_at)
+        or (_when(datetime.fromisoformat(request.finished_at)) if request.finished_at else None),
         tokens=int(metrics.get("prompt_tokens") or 0) + int(metrics.get("completion_tokens") or 0),
         conclave_url=run_url(settings, wid),
         steps=[
             StepReport(
-                title=s["title"], status=s.get("status", ""), agent=s.get("agent"), summary=s.get("summary", ""),
-                error=s.get("error"), artifacts=list(s.get("artifacts") or []),
+                title=s["title"],
+                status=s.get("status", ""),
+                agent=s.get("agent"),
+                summary=s.get("summary", ""),
+                error=s.get("error"),
+                artifacts=list(s.get("artifacts") or []),
             )
             for s in workflow.steps or []
         ],
         decisions=[_decision_report(d) for d in decisions],
         artifacts=[
             ArtifactReport(
-                path=a.path, url=artifact_url(settings, wid, a.id), size_bytes=a.size_bytes, sha256=a.sha256,
+                path=a.path,
+                url=artifact_url(settings, wid, a.id),
+                size_bytes=a.size_bytes,
+                sha256=a.sha256,
                 agent=agents.get(a.created_by_agent_id) if a.created_by_agent_id else None,
             )
             for a in artifacts
@@ -254,7 +315,13 @@ def _report(
         ],
         total_messages=total,
         errors=[str(e.get("error")) for e in workflow.errors or [] if e.get("error")],
-    )  # fmt: skip
+    )
+
+
+def _decisions_of(session: Session, workflow_id: uuid.UUID) -> Sequence[Decision]:
+    return session.scalars(
+        select(Decision).where(Decision.workflow_id == workflow_id).order_by(Decision.created_at)
+    ).all()
 
 
 def _decision_report(d: Decision) -> DecisionReport:
@@ -298,6 +365,8 @@ def record_sync_failure(engine: Engine, failure: SyncFailure) -> None:
         workflow.errors = [*errors, entry]
         append_event(session, workflow.workflow_id, EventType.ERROR_OCCURRED, entry)
         append_event(
-            session, workflow.workflow_id, EventType.INTEGRATION_SYNCED,
+            session,
+            workflow.workflow_id,
+            EventType.INTEGRATION_SYNCED,
             {"system": failure.system, "status": "failed", "error": failure.error},
-        )  # fmt: skip
+        )

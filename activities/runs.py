@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from activities.agent_turns import TurnConfigurationError
+from activities.turn_io import TurnConfigurationError, optional_uuid
 from db.enums import FINISHED_WORKFLOW_STATUSES, HUMAN_ROLE, MessageType, WorkflowStatus, WorkflowType
 from db.events import EventType, append_event, lock_event_log
 from db.models import AgentMessage, Decision, Project, Workflow
@@ -64,9 +64,13 @@ def _code_metrics(progress: RunProgress) -> dict[str, Any]:
     if tally is None:
         return {}
     return {
-        "code_status": tally.status, "code_rounds": tally.round, "code_tests_passed": tally.passed,
-        "code_tests_total": tally.total, "code_tests_ruled_out": tally.ruled_out, "code_candidates": tally.candidates,
-    }  # fmt: skip
+        "code_status": tally.status,
+        "code_rounds": tally.round,
+        "code_tests_passed": tally.passed,
+        "code_tests_total": tally.total,
+        "code_tests_ruled_out": tally.ruled_out,
+        "code_candidates": tally.candidates,
+    }
 
 
 def _write_progress(workflow: Workflow, progress: RunProgress) -> None:
@@ -74,9 +78,11 @@ def _write_progress(workflow: Workflow, progress: RunProgress) -> None:
     workflow.temporal_run_id = progress.run_id or workflow.temporal_run_id
     durations = {s.name: s.duration_ms for s in progress.steps if s.duration_ms is not None}
     workflow.metrics = {
-        **(workflow.metrics or {}), **_progress_event(progress), **_code_metrics(progress),
+        **(workflow.metrics or {}),
+        **_progress_event(progress),
+        **_code_metrics(progress),
         "step_durations_ms": durations,
-    }  # fmt: skip
+    }
 
 
 def start_run(engine: Engine, request: StartRequest) -> Team:
@@ -121,15 +127,26 @@ def record_progress(engine: Engine, update: ProgressUpdate) -> None:
         workflow_id = workflow.workflow_id
         if step.status == StepStatus.RUNNING:
             append_event(
-                session, workflow_id, EventType.STEP_STARTED,
+                session,
+                workflow_id,
+                EventType.STEP_STARTED,
                 {"step": step.name, "title": step.title, "kind": step.kind, "agent": step.agent},
-            )  # fmt: skip
+            )
         elif step.status in (StepStatus.COMPLETED, StepStatus.SKIPPED):
             append_event(
-                session, workflow_id, EventType.STEP_COMPLETED,
-                {"step": step.name, "title": step.title, "status": step.status, "summary": step.summary,
-                 "duration_ms": step.duration_ms, "artifacts": step.artifacts, "decision_id": step.decision_id},
-            )  # fmt: skip
+                session,
+                workflow_id,
+                EventType.STEP_COMPLETED,
+                {
+                    "step": step.name,
+                    "title": step.title,
+                    "status": step.status,
+                    "summary": step.summary,
+                    "duration_ms": step.duration_ms,
+                    "artifacts": step.artifacts,
+                    "decision_id": step.decision_id,
+                },
+            )
         append_event(session, workflow_id, EventType.WORKFLOW_PROGRESS_UPDATE, _progress_event(update.progress))
 
 
@@ -148,21 +165,15 @@ def record_human_message(engine: Engine, request: HumanMessageRequest) -> str:
     one, and a parent that is not a message of this run is dropped, rather than failing the run's bookkeeping."""
     message = request.message
     workflow_id = uuid.UUID(request.workflow_id)
-    message_id = _as_uuid(message.message_id) or derive_id(workflow_id, "human", message.message_id or uuid.uuid4())
+    given_id = optional_uuid(message.message_id, invalid_is_none=True)
+    message_id = given_id or derive_id(workflow_id, "human", message.message_id or uuid.uuid4())
     with transaction(engine) as session:
-        parent = _as_uuid(message.parent_message_id)
+        parent = optional_uuid(message.parent_message_id, invalid_is_none=True)
         if parent is not None:
             row = session.get(AgentMessage, parent)
             parent = parent if row is not None and row.workflow_id == workflow_id else None
         record_message(session, human_message(message_id, workflow_id, message.author, message.content, parent))
     return str(message_id)
-
-
-def _as_uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 def apply_approval(engine: Engine, request: ApprovalRequest) -> ApprovalOutcome:
@@ -211,9 +222,15 @@ def apply_approval(engine: Engine, request: ApprovalRequest) -> ApprovalOutcome:
         if inserted:
             title = next((v.get("title") for v in decision.variants if v.get("id") == chosen), None)
             append_event(
-                session, workflow_id, EventType.NEW_DECISION,
-                {"decision_id": request.decision_id, "problem": decision.problem, "chosen_variant_id": chosen,
-                 "chosen_variant": title, "approval": "overridden" if overridden else
-                 ("approved" if approval is not None else "timed_out")},
-            )  # fmt: skip
+                session,
+                workflow_id,
+                EventType.NEW_DECISION,
+                {
+                    "decision_id": request.decision_id,
+                    "problem": decision.problem,
+                    "chosen_variant_id": chosen,
+                    "chosen_variant": title,
+                    "approval": "overridden" if overridden else ("approved" if approval is not None else "timed_out"),
+                },
+            )
         return ApprovalOutcome(chosen_variant_id=decision.chosen_variant_id or chosen, overridden=overridden, note=note)

@@ -168,15 +168,9 @@ def run_pytest(
         if isolated:
             for entry in [workdir, *workdir.rglob("*")]:
                 os.chown(entry, NOBODY, NOBODY)
-        # xunit1: the report names each test's file, from which its node id is rebuilt
-        args = ["-q", "-p", "no:cacheprovider", "-o", "addopts=", "-o", "junit_family=xunit1",
-                "--continue-on-collection-errors", f"--junitxml={workdir / REPORT}", "--rootdir", "."]  # fmt: skip
-        args += [f"--deselect={node}" for node in deselect]
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(workdir), "LANG": "C.UTF-8", "W": str(workdir),
-               "V": sys.prefix,
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workdir),
-               "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # fmt: skip
-        result = _supervise(_command(workdir, args, isolated), workdir, env, limits, should_stop, isolated)
+        env = _environment(workdir)
+        command = _command(workdir, _pytest_args(workdir, deselect), isolated)
+        result = _supervise(command, workdir, env, limits, should_stop, isolated)
         result.isolation = "namespaces, read-only mounts, user nobody" if isolated else "limits only (not root)"
         _read_report(workdir / REPORT, result)
         return result
@@ -185,14 +179,23 @@ def run_pytest(
 
 
 def _supervise(
-    command: list[str], workdir: Path, env: dict[str, str], limits: Limits, should_stop: Callable[[], bool],
+    command: list[str],
+    workdir: Path,
+    env: dict[str, str],
+    limits: Limits,
+    should_stop: Callable[[], bool],
     isolated: bool,
-) -> SandboxResult:  # fmt: skip
+) -> SandboxResult:
     started = time.monotonic()
     process = subprocess.Popen(
-        command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        command,
+        cwd=workdir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         preexec_fn=_limit_child(limits, isolated),  # the limits must be set in the child, before exec
-    )  # fmt: skip
+    )
     output = bytearray()
     overflow = threading.Event()
 
@@ -224,16 +227,45 @@ def _supervise(
     if process.stdout is not None:
         process.stdout.close()
     code = process.returncode
-    # A signal ends the code as a negative code, or as 128 + n through the namespace's shell.
-    number = -code if code < 0 else code - 128 if isolated and code > 128 else None
-    if reason is None and number is not None and number in signal.Signals._value2member_map_:
-        name = signal.Signals(number).name
-        reason = f"used more than {limits.cpu_seconds} s of CPU" if name == "SIGXCPU" else f"killed by {name}"
-    text = output.decode("utf-8", "replace")
+    reason = reason or _signal_reason(code, isolated, limits)
     return SandboxResult(
-        status="stopped" if reason else "error", reason=reason, output=text, exit_code=code,
+        status="stopped" if reason else "error",
+        reason=reason,
+        output=output.decode("utf-8", "replace"),
+        exit_code=code,
         duration_ms=int((time.monotonic() - started) * 1000),
-    )  # fmt: skip
+    )
+
+
+def _signal_reason(code: int, isolated: bool, limits: Limits) -> str | None:
+    """Why the code ended, when a signal ended it: as a negative code, or as 128 + n through the namespace's shell."""
+    number = -code if code < 0 else code - 128 if isolated and code > 128 else None
+    if number is None or number not in signal.Signals._value2member_map_:
+        return None
+    name = signal.Signals(number).name
+    return f"used more than {limits.cpu_seconds} s of CPU" if name == "SIGXCPU" else f"killed by {name}"
+
+
+def _pytest_args(workdir: Path, deselect: Sequence[str]) -> list[str]:
+    # xunit1: the report names each test's file, from which its node id is rebuilt
+    options = ["-q", "-p", "no:cacheprovider", "-o", "addopts=", "-o", "junit_family=xunit1"]
+    options += ["--continue-on-collection-errors", f"--junitxml={workdir / REPORT}", "--rootdir", "."]
+    return options + [f"--deselect={node}" for node in deselect]
+
+
+def _environment(workdir: Path) -> dict[str, str]:
+    """The code's whole environment: nothing of the worker's (no secret reaches it); `W` and `V` name the directory
+    and the virtualenv for the namespace's shell."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(workdir),
+        "LANG": "C.UTF-8",
+        "W": str(workdir),
+        "V": sys.prefix,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(workdir),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

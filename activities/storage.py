@@ -18,10 +18,18 @@ from config import Settings
 
 # Source files are text; say so, so browsers show them instead of downloading an unknown type.
 TEXT_TYPES = {
-    ".py": "text/x-python", ".md": "text/markdown", ".toml": "application/toml", ".yaml": "application/yaml",
-    ".yml": "application/yaml", ".ts": "text/plain", ".sh": "text/x-shellscript", ".ini": "text/plain",
-    ".cfg": "text/plain", ".txt": "text/plain", ".sql": "text/plain",
-}  # fmt: skip
+    ".py": "text/x-python",
+    ".md": "text/markdown",
+    ".toml": "application/toml",
+    ".yaml": "application/yaml",
+    ".yml": "application/yaml",
+    ".ts": "text/plain",
+    ".sh": "text/x-shellscript",
+    ".ini": "text/plain",
+    ".cfg": "text/plain",
+    ".txt": "text/plain",
+    ".sql": "text/plain",
+}
 
 
 class StorageError(RuntimeError):

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, create_model, model_validator
 
 from agents.config import AgentConfig
 from agents.context import TurnContext
-from agents.llm import CompletionRequest, LLMClient, LLMOutputError, TokenCallback, Usage, sub_seed
+from agents.llm import CompletionRequest, LLMClient, TokenCallback, Usage, sub_seed
 from agents.prompts import (
     alternative_messages,
     choice_messages,
@@ -37,7 +38,7 @@ from agents.prompts import (
     propose_messages,
     vote_messages,
 )
-from agents.structured import Fallback, ask_structured, same_text, text, text_key
+from agents.structured import Asked, Fallback, ModelContext, same_text, text, text_key
 
 TIE_BREAK_RULE = "a tie goes to the lead's choice, else to the earliest-listed variant"
 # Follow-ups asking the lead for one more option when its proposal had fewer than two distinct ones.
@@ -188,144 +189,6 @@ def options_text(variants: list[Variant]) -> str:
     return "\n".join(f"{v.id}: {v.title}" + (f" - {v.description}" if v.description else "") for v in variants)
 
 
-def make_decide_graph(llm: LLMClient, *, on_token: TokenCallback | None = None) -> Any:
-    def propose(state: DecideState) -> DecideState:
-        lead, seed = state["voters"][0], state.get("seed")
-        try:
-            proposal, usage = ask_structured(
-                llm, propose_messages(lead, state["problem"], state["description"], state["context"]), Proposal,
-                temperature=lead.temperature, seed=sub_seed(seed, "propose"), on_token=on_token,
-                model_name=lead.model,
-            )  # fmt: skip
-            proposed = list(proposal.variants)
-            problem = f"the lead's options repeated one another (only {proposed[0].title!r} was distinct)"
-        except LLMOutputError as exc:
-            proposed, usage, problem = [], exc.usage, f"the lead's proposal could not be read ({exc})"
-        fallbacks: list[Fallback] = []
-        for attempt in range(1, ALTERNATIVE_ATTEMPTS + 1):
-            if len(proposed) >= 2:
-                break
-            if attempt == 1:
-                fallbacks.append(Fallback("proposal", "asked_again", problem))
-            messages = alternative_messages(
-                lead, state["problem"], state["description"], state["context"], [v.title for v in proposed]
-            )
-            warmer = min(lead.temperature + ALTERNATIVE_WARMER * attempt, 1.0)
-            try:
-                extra, spent = ask_structured(
-                    llm, messages, ProposedVariant, temperature=warmer, seed=sub_seed(seed, "alternative", attempt),
-                    max_repairs=0, on_token=on_token, model_name=lead.model,
-                )  # fmt: skip
-            except LLMOutputError as exc:
-                usage = usage + exc.usage
-                continue
-            usage = usage + spent
-            if not any(same_text(extra.title, v.title) for v in proposed):
-                proposed.append(extra)
-        variants = [
-            Variant(id=letter, title=v.title, description=v.description)
-            for letter, v in zip(string.ascii_uppercase, proposed, strict=False)
-        ]
-        if len(variants) < 2:
-            reason = (
-                f"{problem}; asked {ALTERNATIVE_ATTEMPTS} times for another option, the lead gave none that differs"
-            )
-            fallbacks.append(Fallback("proposal", "uncontested", reason))
-        return {"variants": variants or [DEFAULT_VARIANT], "proposal_usage": usage, "fallbacks": fallbacks}
-
-    def start(state: DecideState) -> str:
-        return "vote" if state.get("variants") else "propose"
-
-    def contested(state: DecideState) -> str:
-        return "vote" if len(state["variants"]) >= 2 else "uncontested"
-
-    def uncontested(state: DecideState) -> DecideState:
-        only = state["variants"][0]
-        reason = state["fallbacks"][-1].reason if state.get("fallbacks") else "there was one option"
-        return {
-            "chosen": only.id,
-            "tally": {only.id: 0},
-            "tie_broken": False,
-            "uncontested": True,
-            "justification": f"Uncontested: {reason}. With nothing to vote on, the team goes ahead with {only.id} - "
-            f"{only.title}.",
-            "justification_usage": Usage(),
-        }
-
-    def vote(state: DecideState) -> DecideState:
-        variants, seed = state["variants"], state.get("seed")
-        ids = [v.id for v in variants]
-        options = options_text(variants)
-        votes, fallbacks = [], []
-        for agent in state["voters"]:
-            try:
-                answer, usage = ask_structured(
-                    llm, vote_messages(agent, state["problem"], state["description"], options, state["context"]),
-                    vote_model(ids), temperature=agent.temperature, seed=sub_seed(seed, "vote", agent.name),
-                    on_token=on_token, model_name=agent.model,
-                )  # fmt: skip
-                votes.append(Vote(agent, answer.variant_id, answer.reason, usage))  # type: ignore[attr-defined]
-                continue
-            except LLMOutputError as exc:
-                problem, spent = str(exc), exc.usage
-            try:
-                choice, usage = ask_structured(
-                    llm, choice_messages(agent, state["problem"], options), choice_model(ids), temperature=0.0,
-                    seed=sub_seed(seed, "choice", agent.name), max_repairs=0, on_token=on_token,
-                    model_name=agent.model,
-                )  # fmt: skip
-                votes.append(Vote(agent, choice.variant_id, NO_REASON, spent + usage))  # type: ignore[attr-defined]
-                fallbacks.append(Fallback("vote", "id_only", f"{agent.name}'s vote could not be read ({problem})"))
-            except LLMOutputError as exc:
-                votes.append(Vote(agent, None, f"no readable vote ({problem})", spent + exc.usage))
-                fallbacks.append(Fallback("vote", "abstained", f"{agent.name}'s vote could not be read ({exc})"))
-        return {"votes": votes, "fallbacks": fallbacks}
-
-    def tally(state: DecideState) -> DecideState:
-        chosen, counts, tie_broken = tally_votes(state["variants"], state["votes"], state["voters"][0])
-        return {"chosen": chosen, "tally": counts, "tie_broken": tie_broken}
-
-    def justify(state: DecideState) -> DecideState:
-        lead = state["voters"][0]
-        chosen = next(v for v in state["variants"] if v.id == state["chosen"])
-        cast = [v for v in state["votes"] if v.variant_id is not None]
-        abstained = len(state["votes"]) - len(cast)
-        counts = ", ".join(f"{vid} {n}" for vid, n in state["tally"].items())
-        counts += f"; {abstained} abstained (no readable vote)" if abstained else ""
-        rule = f" Tie broken: {TIE_BREAK_RULE}." if state["tie_broken"] else ""
-        if not cast:
-            return {
-                "justification": f"No readable vote came in, so {chosen.id} stands by the tie rule.\n\nVotes: "
-                f"{counts}.{rule}",
-                "justification_usage": Usage(),
-            }
-        votes = "\n".join(f"- {v.agent.name} ({v.agent.role.value}) voted {v.variant_id}: {v.reason}" for v in cast)
-        completion = llm.complete(
-            CompletionRequest(
-                justify_messages(lead, state["problem"], f"{chosen.id}: {chosen.title}", votes),
-                temperature=lead.temperature, max_tokens=256, seed=sub_seed(state.get("seed"), "justify"),
-                model=lead.model,
-            ),
-            on_token,
-        )  # fmt: skip
-        written = clip(completion.text, 1500) or f"{chosen.title} received the most votes."
-        return {"justification": f"{written}\n\nVotes: {counts}.{rule}", "justification_usage": completion.usage}
-
-    graph = StateGraph(DecideState)
-    graph.add_node("propose", propose)
-    graph.add_node("uncontested", uncontested)
-    graph.add_node("vote", vote)
-    graph.add_node("tally", tally)
-    graph.add_node("justify", justify)
-    graph.add_conditional_edges(START, start, ["propose", "vote"])
-    graph.add_conditional_edges("propose", contested, ["vote", "uncontested"])
-    graph.add_edge("uncontested", END)
-    graph.add_edge("vote", "tally")
-    graph.add_edge("tally", "justify")
-    graph.add_edge("justify", END)
-    return graph.compile()
-
-
 def decide(
     llm: LLMClient,
     problem: str,
@@ -337,11 +200,12 @@ def decide(
     seed: int | None = None,
     on_token: TokenCallback | None = None,
 ) -> DecisionResult:
+    """The voters' decision on `problem` (the lead first); with `variants` given, the lead proposes none."""
     if not voters:
         raise ValueError("a decision needs at least one responsible agent")
     if variants is not None and len(variants) < 2:
         raise ValueError("a decision needs at least two variants")
-    state = make_decide_graph(llm, on_token=on_token).invoke(
+    state = make_decide_graph().invoke(
         {
             "problem": problem,
             "description": description,
@@ -351,7 +215,8 @@ def decide(
             "variants": variants or [],
             "votes": [],
             "fallbacks": [],
-        }
+        },
+        context=ModelContext(llm, on_token),
     )
     return DecisionResult(
         problem=problem,
@@ -367,3 +232,167 @@ def decide(
         uncontested=state.get("uncontested", False),
         fallbacks=state.get("fallbacks", []),
     )
+
+
+# The graph's nodes, in the order they run; `make_decide_graph` at the end puts them together.
+
+
+def propose(state: DecideState, runtime: Runtime[ModelContext]) -> DecideState:
+    """The lead's options; while fewer than two distinct ones remain, it is asked for one more that differs."""
+    lead = state["voters"][0]
+    asked = runtime.context.ask(
+        propose_messages(lead, state["problem"], state["description"], state["context"]),
+        Proposal,
+        temperature=lead.temperature,
+        seed=sub_seed(state.get("seed"), "propose"),
+        model_name=lead.model,
+    )
+    if asked.answer is not None:
+        proposed = list(asked.answer.variants)
+        problem = f"the lead's options repeated one another (only {proposed[0].title!r} was distinct)"
+    else:
+        proposed, problem = [], f"the lead's proposal could not be read ({asked.problem})"
+    usage = asked.usage
+    fallbacks: list[Fallback] = []
+    for attempt in range(1, ALTERNATIVE_ATTEMPTS + 1):
+        if len(proposed) >= 2:
+            break
+        if attempt == 1:
+            fallbacks.append(Fallback("proposal", "asked_again", problem))
+        extra = _one_more_option(state, runtime.context, [v.title for v in proposed], attempt)
+        usage = usage + extra.usage
+        if extra.answer is not None and not any(same_text(extra.answer.title, v.title) for v in proposed):
+            proposed.append(extra.answer)
+    variants = [
+        Variant(id=letter, title=v.title, description=v.description)
+        for letter, v in zip(string.ascii_uppercase, proposed, strict=False)
+    ]
+    if len(variants) < 2:
+        reason = f"{problem}; asked {ALTERNATIVE_ATTEMPTS} times for another option, the lead gave none that differs"
+        fallbacks.append(Fallback("proposal", "uncontested", reason))
+    return {"variants": variants or [DEFAULT_VARIANT], "proposal_usage": usage, "fallbacks": fallbacks}
+
+
+def _one_more_option(
+    state: DecideState, model: ModelContext, titles: list[str], attempt: int
+) -> Asked[ProposedVariant]:
+    """One more option from the lead, different from `titles`: each attempt a little warmer, with no repair."""
+    lead = state["voters"][0]
+    return model.ask(
+        alternative_messages(lead, state["problem"], state["description"], state["context"], titles),
+        ProposedVariant,
+        temperature=min(lead.temperature + ALTERNATIVE_WARMER * attempt, 1.0),
+        seed=sub_seed(state.get("seed"), "alternative", attempt),
+        model_name=lead.model,
+        max_repairs=0,
+    )
+
+
+def uncontested(state: DecideState) -> DecideState:
+    only = state["variants"][0]
+    reason = state["fallbacks"][-1].reason if state.get("fallbacks") else "there was one option"
+    return {
+        "chosen": only.id,
+        "tally": {only.id: 0},
+        "tie_broken": False,
+        "uncontested": True,
+        "justification": f"Uncontested: {reason}. With nothing to vote on, the team goes ahead with {only.id} - "
+        f"{only.title}.",
+        "justification_usage": Usage(),
+    }
+
+
+def vote(state: DecideState, runtime: Runtime[ModelContext]) -> DecideState:
+    """Every responsible agent's vote, in order; a vote that cannot be read is asked for again as the id alone."""
+    votes, fallbacks = [], []
+    for agent in state["voters"]:
+        cast, fallback = _vote_of(agent, state, runtime.context)
+        votes.append(cast)
+        fallbacks += [fallback] if fallback else []
+    return {"votes": votes, "fallbacks": fallbacks}
+
+
+def _vote_of(agent: AgentConfig, state: DecideState, model: ModelContext) -> tuple[Vote, Fallback | None]:
+    variants, seed = state["variants"], state.get("seed")
+    ids, options = [v.id for v in variants], options_text(variants)
+    full = model.ask(
+        vote_messages(agent, state["problem"], state["description"], options, state["context"]),
+        vote_model(ids),
+        temperature=agent.temperature,
+        seed=sub_seed(seed, "vote", agent.name),
+        model_name=agent.model,
+    )
+    if full.answer is not None:
+        return Vote(agent, full.answer.variant_id, full.answer.reason, full.usage), None  # type: ignore[attr-defined]
+    choice = model.ask(
+        choice_messages(agent, state["problem"], options),
+        choice_model(ids),
+        temperature=0.0,
+        seed=sub_seed(seed, "choice", agent.name),
+        model_name=agent.model,
+        max_repairs=0,
+    )
+    usage = full.usage + choice.usage
+    if choice.answer is not None:
+        fallback = Fallback("vote", "id_only", f"{agent.name}'s vote could not be read ({full.problem})")
+        return Vote(agent, choice.answer.variant_id, NO_REASON, usage), fallback  # type: ignore[attr-defined]
+    abstained = Vote(agent, None, f"no readable vote ({full.problem})", usage)
+    return abstained, Fallback("vote", "abstained", f"{agent.name}'s vote could not be read ({choice.problem})")
+
+
+def tally(state: DecideState) -> DecideState:
+    chosen, counts, tie_broken = tally_votes(state["variants"], state["votes"], state["voters"][0])
+    return {"chosen": chosen, "tally": counts, "tie_broken": tie_broken}
+
+
+def justify(state: DecideState, runtime: Runtime[ModelContext]) -> DecideState:
+    """The lead's justification from the voters' reasons, under the tally (with no vote cast: the tally alone)."""
+    lead = state["voters"][0]
+    chosen = next(v for v in state["variants"] if v.id == state["chosen"])
+    cast = [v for v in state["votes"] if v.variant_id is not None]
+    abstained = len(state["votes"]) - len(cast)
+    counts = ", ".join(f"{vid} {n}" for vid, n in state["tally"].items())
+    counts += f"; {abstained} abstained (no readable vote)" if abstained else ""
+    rule = f" Tie broken: {TIE_BREAK_RULE}." if state["tie_broken"] else ""
+    if not cast:
+        return {
+            "justification": f"No readable vote came in, so {chosen.id} stands by the tie rule.\n\nVotes: "
+            f"{counts}.{rule}",
+            "justification_usage": Usage(),
+        }
+    votes = "\n".join(f"- {v.agent.name} ({v.agent.role.value}) voted {v.variant_id}: {v.reason}" for v in cast)
+    completion = runtime.context.complete(
+        CompletionRequest(
+            justify_messages(lead, state["problem"], f"{chosen.id}: {chosen.title}", votes),
+            temperature=lead.temperature,
+            max_tokens=256,
+            seed=sub_seed(state.get("seed"), "justify"),
+            model=lead.model,
+        )
+    )
+    written = clip(completion.text, 1500) or f"{chosen.title} received the most votes."
+    return {"justification": f"{written}\n\nVotes: {counts}.{rule}", "justification_usage": completion.usage}
+
+
+def given_or_proposed(state: DecideState) -> str:
+    return "vote" if state.get("variants") else "propose"
+
+
+def contested(state: DecideState) -> str:
+    return "vote" if len(state["variants"]) >= 2 else "uncontested"
+
+
+def make_decide_graph() -> Any:
+    graph = StateGraph(DecideState, context_schema=ModelContext)
+    graph.add_node("propose", propose)
+    graph.add_node("uncontested", uncontested)
+    graph.add_node("vote", vote)
+    graph.add_node("tally", tally)
+    graph.add_node("justify", justify)
+    graph.add_conditional_edges(START, given_or_proposed, ["propose", "vote"])
+    graph.add_conditional_edges("propose", contested, ["vote", "uncontested"])
+    graph.add_edge("uncontested", END)
+    graph.add_edge("vote", "tally")
+    graph.add_edge("tally", "justify")
+    graph.add_edge("justify", END)
+    return graph.compile()

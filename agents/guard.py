@@ -114,6 +114,7 @@ def _close_truncated(text: str) -> str:
 
 # --- code blocks -----------------------------------------------------------------------------------------------
 
+# a fence's language -> the extension of its file (a table: kept four to a line, not one pair per line)
 EXTENSIONS = {
     "python": "py", "py": "py", "python3": "py", "javascript": "js", "js": "js", "typescript": "ts", "ts": "ts",
     "json": "json", "yaml": "yaml", "yml": "yaml", "toml": "toml", "ini": "ini", "sql": "sql", "bash": "sh",

@@ -158,7 +158,7 @@ def justify_messages(agent: AgentConfig, problem: str, chosen: str, votes: str) 
     )
 
 
-# --- code that is run: the module, its tests, repairs, rulings (agents/write_code.py) ------------------------------
+# --- code that is run: the module, its tests, repairs (agents/write_code.py), rulings (agents/ruling.py) -----------
 
 FAILURE_CHARS = 1200
 FAILURES_SHOWN = 6
@@ -218,9 +218,14 @@ def module_messages(agent: AgentConfig, ctx: TurnContext, paths: Sequence[str]) 
 
 
 def repair_messages(
-    agent: AgentConfig, ctx: TurnContext, modules: dict[str, str], passed: int, total: int,
-    failures: Sequence[FailingTest], problem: str | None,
-) -> list[ChatMessage]:  # fmt: skip
+    agent: AgentConfig,
+    ctx: TurnContext,
+    modules: dict[str, str],
+    passed: int,
+    total: int,
+    failures: Sequence[FailingTest],
+    problem: str | None,
+) -> list[ChatMessage]:
     """A repair is a rewrite from the requirement, told what failed, without the failing code: shown its code, a
     small model copies it back unchanged (Qwen2.5-Coder-0.5B did in 12 of 12 repairs at temperatures 0.2 to 0.8,
     measured on the quality benchmark's tasks); told only what failed, it writes a different module."""

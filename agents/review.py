@@ -12,16 +12,17 @@ the review has no verdict (`verdict` None): the work is neither approved nor sen
 
 import operator
 from dataclasses import dataclass, field
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from agents.config import AgentConfig
 from agents.context import TurnContext
-from agents.llm import LLMClient, LLMOutputError, TokenCallback, Usage, sub_seed
+from agents.llm import LLMClient, TokenCallback, Usage, sub_seed
 from agents.prompts import review_messages, verdict_only_messages
-from agents.structured import Fallback, ask_structured, text
+from agents.structured import Fallback, ModelContext, text
 
 MAX_FINDINGS = 5
 
@@ -79,49 +80,6 @@ def render_verdict(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def make_review_graph(llm: LLMClient, *, on_token: TokenCallback | None = None):
-    def judge(state: ReviewState) -> ReviewState:
-        agent, seed = state["agent"], state.get("seed")
-        messages = review_messages(agent, state["context"], state["subject"], state["work"])
-        try:
-            verdict, usage = ask_structured(
-                llm, messages, Verdict, temperature=agent.temperature, seed=sub_seed(seed, "review"),
-                on_token=on_token, model_name=agent.model,
-            )  # fmt: skip
-            return {"verdict": verdict, "usage": usage}
-        except LLMOutputError as exc:
-            problem, spent = str(exc), exc.usage
-        try:
-            bare, usage = ask_structured(
-                llm, verdict_only_messages(agent, state["context"], state["subject"], state["work"]), BareVerdict,
-                temperature=0.0, seed=sub_seed(seed, "verdict-only"), max_repairs=0, on_token=on_token,
-                model_name=agent.model,
-            )  # fmt: skip
-        except LLMOutputError as exc:
-            reason = f"the review could not be read as a verdict ({problem}; asked again without findings: {exc})"
-            return {"verdict": None, "problem": reason, "usage": spent + exc.usage,
-                    "fallbacks": [Fallback("verdict", "no_verdict", reason)]}  # fmt: skip
-        fallback = Fallback("verdict", "verdict_only", f"the full verdict could not be read ({problem})")
-        verdict = Verdict(verdict=bare.verdict, summary=bare.summary)
-        return {"verdict": verdict, "usage": spent + usage, "fallbacks": [fallback]}
-
-    def settle(state: ReviewState) -> ReviewState:
-        verdict = state["verdict"]
-        if verdict is None:
-            return {"text": f"No verdict: {state['problem']}. The work is neither approved nor sent back."}
-        if verdict.verdict == "approve" and any(f.severity == "blocker" for f in verdict.findings):
-            verdict = verdict.model_copy(update={"verdict": "request_changes"})
-        return {"verdict": verdict, "text": render_verdict(verdict)}
-
-    graph = StateGraph(ReviewState)
-    graph.add_node("judge", judge)
-    graph.add_node("settle", settle)
-    graph.add_edge(START, "judge")
-    graph.add_edge("judge", "settle")
-    graph.add_edge("settle", END)
-    return graph.compile()
-
-
 def review(
     llm: LLMClient,
     agent: AgentConfig,
@@ -132,10 +90,77 @@ def review(
     seed: int | None = None,
     on_token: TokenCallback | None = None,
 ) -> ReviewResult:
-    state = make_review_graph(llm, on_token=on_token).invoke(
-        {"agent": agent, "context": context, "subject": subject, "work": work, "seed": seed, "usage": Usage(),
-         "fallbacks": []}
-    )  # fmt: skip
+    state = make_review_graph().invoke(
+        {
+            "agent": agent,
+            "context": context,
+            "subject": subject,
+            "work": work,
+            "seed": seed,
+            "usage": Usage(),
+            "fallbacks": [],
+        },
+        context=ModelContext(llm, on_token),
+    )
     return ReviewResult(
         verdict=state["verdict"], text=state["text"], usage=state["usage"], fallbacks=state["fallbacks"]
     )
+
+
+# The graph's nodes, in the order they run; `make_review_graph` at the end puts them together.
+
+
+def judge(state: ReviewState, runtime: Runtime[ModelContext]) -> ReviewState:
+    """A verdict with findings; one that cannot be read is asked for again without findings, with no repair."""
+    agent, seed, model = state["agent"], state.get("seed"), runtime.context
+    full = model.ask(
+        review_messages(agent, state["context"], state["subject"], state["work"]),
+        Verdict,
+        temperature=agent.temperature,
+        seed=sub_seed(seed, "review"),
+        model_name=agent.model,
+    )
+    if full.answer is not None:
+        return {"verdict": full.answer, "usage": full.usage}
+    bare = model.ask(
+        verdict_only_messages(agent, state["context"], state["subject"], state["work"]),
+        BareVerdict,
+        temperature=0.0,
+        seed=sub_seed(seed, "verdict-only"),
+        model_name=agent.model,
+        max_repairs=0,
+    )
+    usage = full.usage + bare.usage
+    if bare.answer is None:
+        reason = (
+            f"the review could not be read as a verdict ({full.problem}; asked again without findings: {bare.problem})"
+        )
+        return {
+            "verdict": None,
+            "problem": reason,
+            "usage": usage,
+            "fallbacks": [Fallback("verdict", "no_verdict", reason)],
+        }
+    fallback = Fallback("verdict", "verdict_only", f"the full verdict could not be read ({full.problem})")
+    verdict = Verdict(verdict=bare.answer.verdict, summary=bare.answer.summary)
+    return {"verdict": verdict, "usage": usage, "fallbacks": [fallback]}
+
+
+def settle(state: ReviewState) -> ReviewState:
+    """A blocker finding is never approved; the verdict becomes the message the team reads."""
+    verdict = state["verdict"]
+    if verdict is None:
+        return {"text": f"No verdict: {state['problem']}. The work is neither approved nor sent back."}
+    if verdict.verdict == "approve" and any(f.severity == "blocker" for f in verdict.findings):
+        verdict = verdict.model_copy(update={"verdict": "request_changes"})
+    return {"verdict": verdict, "text": render_verdict(verdict)}
+
+
+def make_review_graph() -> Any:
+    graph = StateGraph(ReviewState, context_schema=ModelContext)
+    graph.add_node("judge", judge)
+    graph.add_node("settle", settle)
+    graph.add_edge(START, "judge")
+    graph.add_edge("judge", "settle")
+    graph.add_edge("settle", END)
+    return graph.compile()

@@ -12,14 +12,16 @@ its `pattern` is no way out, since its `.` admits a quote and so breaks the JSON
 backend that ignores the schema, is repaired locally (fences, trailing commas, truncation), then sent back to the
 model with the error, `max_repairs` times, before a clear `LLMOutputError`.
 
-That error never fails a run: each caller (agents/decide.py, review.py, produce.py, write_code.py) has a last resort
-that keeps the run going and records what it did as a `Fallback` (DESIGN.md, Invariants).
+That error never fails a run: each caller (agents/decide.py, review.py, produce.py, ruling.py) has a last resort
+that keeps the run going and records what it did as a `Fallback` (DESIGN.md, Invariants). The graphs' nodes ask
+through `ModelContext.ask`, which returns the error's message in place of an answer (`Asked`), so each last resort
+reads as an `if`.
 """
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, ValidationError
 
@@ -123,9 +125,14 @@ def validate_answer(text: str, model: type[T]) -> T:
 
 
 def repair(
-    llm: LLMClient, bad_answer: str, error: str, model: type[BaseModel], *, max_tokens: int | None = None,
+    llm: LLMClient,
+    bad_answer: str,
+    error: str,
+    model: type[BaseModel],
+    *,
+    max_tokens: int | None = None,
     seed: int | None = None,
-) -> Completion:  # fmt: skip
+) -> Completion:
     """Ask the model to turn a malformed answer into a valid one (one schema-constrained call); validate it next."""
     schema = schema_for(model)
     messages = [
@@ -177,3 +184,50 @@ def ask_structured(
         f"the model gave no valid {model.__name__} after {1 + max_repairs} attempts; last problem: {error}",
         usage=usage,
     )
+
+
+@dataclass(frozen=True)
+class Asked(Generic[T]):
+    """A structured answer, or why there is none: `answer` None when no valid one came (the caller's last resort)."""
+
+    answer: T | None
+    usage: Usage
+    problem: str = ""  # the LLMOutputError's message, when there is no answer
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    """What a graph's nodes call: the model, and where its tokens go as they are written. LangGraph's runtime context
+    (`StateGraph(State, context_schema=ModelContext)`, `graph.invoke(state, context=ModelContext(llm, on_token))`)."""
+
+    llm: LLMClient
+    on_token: TokenCallback | None = None
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        return self.llm.complete(request, self.on_token)
+
+    def ask(
+        self,
+        messages: Sequence[ChatMessage],
+        model: type[T],
+        *,
+        temperature: float,
+        seed: int | None,
+        model_name: str | None,
+        max_repairs: int = 2,
+    ) -> Asked[T]:
+        """`ask_structured`, with no valid answer as an `Asked` without one rather than an exception."""
+        try:
+            answer, usage = ask_structured(
+                self.llm,
+                messages,
+                model,
+                temperature=temperature,
+                max_repairs=max_repairs,
+                seed=seed,
+                on_token=self.on_token,
+                model_name=model_name,
+            )
+        except LLMOutputError as exc:
+            return Asked(None, exc.usage, str(exc))
+        return Asked(answer, usage)

@@ -1,29 +1,24 @@
-"""The code graphs: an agent writes code that will be run, and a guard checks it before anything runs it.
+"""The code graph: an agent writes code that will be run, and a guard checks it before anything runs it.
 
     write -> guard -> (write again, told what is wrong ->) guard -> done
 
 Used for a module (the developer, `module_messages`), a repair of it (the developer, shown the failing tests,
 `repair_messages`) and its tests (the tester, from the requirement and the module's signatures, `tests_messages`).
-The guard is `agents/python_source.py`: the right block, no demo code, compiling, defining something. An answer that is
+The guard is the caller's: `module_files` (agents/module_files.py) for a module, `guard_tests`
+(agents/pytest_file.py) for tests: the right block, no demo code, compiling, defining something. An answer that is
 still unusable after the second attempt is returned with its `error`, never as good code: the workflow decides.
-
-`rule_on_tests`: the reviewer names the failing tests that contradict the requirement, each with a reason
-(schema-constrained to the failing tests' names); the team then votes on ruling them out.
 """
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
-from pydantic import BaseModel, Field, create_model
 
 from agents.config import AgentConfig
-from agents.llm import ChatMessage, CompletionRequest, LLMClient, LLMOutputError, TokenCallback, Usage
-from agents.prompts import FailingTest, ruling_messages
-from agents.python_source import CodeFiles
-from agents.structured import Fallback, ask_structured, text
+from agents.llm import ChatMessage, CompletionRequest, LLMClient, TokenCallback, Usage
+from agents.module_files import CodeFiles
 
 ATTEMPTS = 2
 
@@ -73,7 +68,7 @@ def make_code_graph(
         completion = llm.complete(
             CompletionRequest(messages, temperature=temperature, max_tokens=max_tokens, seed=seed, model=agent.model),
             on_token,
-        )  # fmt: skip
+        )
         return {
             "answer": completion.text.strip(),
             "usage": completion.usage,
@@ -109,60 +104,22 @@ def write_code(
 ) -> CodeAnswer:
     """Ask for code, guard it, ask once more with the guard's finding if it is unusable."""
     graph = make_code_graph(
-        llm, agent, guard, temperature=agent.temperature if temperature is None else temperature,
-        max_tokens=min(max_tokens or agent.max_tokens, agent.max_tokens), seed=seed, on_token=on_token,
-    )  # fmt: skip
+        llm,
+        agent,
+        guard,
+        temperature=agent.temperature if temperature is None else temperature,
+        max_tokens=min(max_tokens or agent.max_tokens, agent.max_tokens),
+        seed=seed,
+        on_token=on_token,
+    )
     state = graph.invoke({"messages": messages, "usage": Usage()})
     code: CodeFiles = state["code"]
     return CodeAnswer(
-        text=state["answer"], files=code.files, error=code.error, changes=code.changes, attempts=state["attempts"],
-        usage=state["usage"], finish_reason=state.get("finish_reason", "stop"),
-    )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class RuledOut:
-    test: str
-    reason: str
-
-
-@dataclass
-class Ruling:
-    ruled_out: list[RuledOut]
-    usage: Usage
-    fallback: Fallback | None = None  # the answer could not be read: the tests stand
-
-
-def ruling_model(names: Sequence[str]) -> type[BaseModel]:
-    """The reviewer's answer: the tests to rule out, by name (only the failing tests' names are possible)."""
-    item = create_model(
-        "RuledOutTest",
-        test=(Literal[tuple(names)], ...),  # type: ignore[valid-type,arg-type]
-        reason=(text(200), ...),
+        text=state["answer"],
+        files=code.files,
+        error=code.error,
+        changes=code.changes,
+        attempts=state["attempts"],
+        usage=state["usage"],
+        finish_reason=state.get("finish_reason", "stop"),
     )
-    return create_model("Ruling", rule_out=(list[item], Field(default_factory=list, max_length=len(names))))  # type: ignore[valid-type]
-
-
-def rule_on_tests(
-    llm: LLMClient,
-    agent: AgentConfig,
-    requirement: str,
-    failures: Sequence[FailingTest],
-    *,
-    seed: int | None = None,
-    on_token: TokenCallback | None = None,
-) -> Ruling:
-    """The failing tests the reviewer finds contradict the requirement (each once), with reasons. An answer that
-    stays unreadable rules out nothing: in doubt, the tests stand (the last resort, recorded as a `Fallback`)."""
-    names = [f.name for f in failures]
-    try:
-        answer, usage = ask_structured(
-            llm, ruling_messages(agent, requirement, failures), ruling_model(names), temperature=0.0, seed=seed,
-            on_token=on_token, model_name=agent.model,
-        )  # fmt: skip
-    except LLMOutputError as exc:
-        return Ruling([], exc.usage, Fallback("ruling", "tests_stand", f"the ruling could not be read ({exc})"))
-    ruled: dict[str, str] = {}
-    for item in answer.rule_out:  # type: ignore[attr-defined]
-        ruled.setdefault(item.test, item.reason)
-    return Ruling([RuledOut(test, reason) for test, reason in ruled.items()], usage)

@@ -1,4 +1,4 @@
-"""Dependencies shared by the routers: the database session and paging parameters."""
+"""What every router uses: the database session and paging parameters, `get_or_404` and `paginate`."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,16 +45,6 @@ def get_or_404(session: Session, model: type[ModelT], key: object, what: str) ->
     if row is None:
         raise HTTPException(status_code=404, detail=f"{what} {key} not found")
     return row
-
-
-# API field names that differ from the model's attribute (SQLAlchemy's declarative base reserves `metadata`).
-_ATTRIBUTE = {"metadata": "meta"}
-
-
-def assign_fields(row: object, values: dict[str, Any]) -> None:
-    """Sets a row's columns from a request's fields."""
-    for key, value in values.items():
-        setattr(row, _ATTRIBUTE.get(key, key), value)
 
 
 def paginate(session: Session, stmt: Select[Any], paging: Paging, schema: type[OutT]) -> Page[OutT]:

@@ -179,8 +179,11 @@ class EventHub:
             connect_timeout=self._connect_timeout,
             application_name="conclave-events",
             # a dead peer is noticed within a minute even while nothing is announced
-            keepalives=1, keepalives_idle=20, keepalives_interval=5, keepalives_count=3,
-        )  # fmt: skip
+            keepalives=1,
+            keepalives_idle=20,
+            keepalives_interval=5,
+            keepalives_count=3,
+        )
 
     async def _follow(self) -> None:
         failures = 0
@@ -209,8 +212,11 @@ class EventHub:
                 log.log(
                     logging.WARNING if expected else logging.ERROR,
                     "lost the event log (%s: %s); streams wait, nothing is lost; retrying in %s s",
-                    type(cause).__name__, cause, delay, exc_info=None if expected else cause,
-                )  # fmt: skip
+                    type(cause).__name__,
+                    cause,
+                    delay,
+                    exc_info=None if expected else cause,
+                )
                 await asyncio.sleep(delay)
 
     async def _listen(self, connection: psycopg.AsyncConnection[Any]) -> None:

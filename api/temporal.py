@@ -4,8 +4,8 @@ The routers are synchronous (they run on FastAPI's thread pool, like the databas
 offers each call both as a coroutine and through `call`, which runs it on the app's event loop. The client connects
 on first use and again after a failure, so the API starts, and answers 503 with a reason, while Temporal is down.
 
-Resume is Temporal's reset (DESIGN.md, "Resume is Temporal's reset"): find, in the last run's history, the
-`WorkflowTaskCompleted` event after the last finished step's boundary (a `record_progress` activity with
+Resume is Temporal's reset (docs/architecture.md, "Resume is Temporal's reset"): find, in the last run's history,
+the `WorkflowTaskCompleted` event after the last finished step's boundary (a `record_progress` activity with
 `boundary: true`) and reset to it. The new run replays up to there and executes from the next step, so finished
 steps are not paid for again. The CLI equivalent: `temporal workflow reset -w <id> --event-id <n> --reason ...`.
 """
@@ -14,9 +14,9 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 import anyio.from_thread
 from fastapi import FastAPI, Request
@@ -42,6 +42,9 @@ TYPE_ATTRIBUTE = SearchAttributeKey.for_keyword("ConclaveWorkflowType")
 BOUNDARY_ACTIVITY = "record_progress"
 CONNECT_TIMEOUT = 5.0
 T = TypeVar("T")
+Arguments = TypeVarTuple("Arguments")
+Workflow = TypeVar("Workflow")
+Signal = TypeVar("Signal")
 
 
 class TemporalUnavailable(RuntimeError):
@@ -107,9 +110,9 @@ class RunControl:
     def task_queue(self) -> str:
         return self.settings.temporal_task_queue
 
-    def call(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+    def call(self, function: Callable[[*Arguments], Coroutine[Any, Any, T]], *args: *Arguments) -> T:
         """Run a coroutine function of this class from a synchronous route (a worker thread of the app's loop)."""
-        return anyio.from_thread.run(function, *args)  # type: ignore[arg-type]
+        return anyio.from_thread.run(function, *args)
 
     async def client(self) -> Client:
         loop = asyncio.get_running_loop()
@@ -182,8 +185,9 @@ class RunControl:
 
         await self._rpc(terminate)
 
-    async def signal(self, workflow_id: str, name: str, argument: Any) -> None:
-        await self._rpc(lambda client: client.get_workflow_handle(workflow_id).signal(name, argument))
+    async def signal(self, workflow_id: str, signal: Callable[[Workflow, Signal], None], argument: Signal) -> None:
+        """Send the run a signal, named by its workflow method (`RunState.approve_decision`), with its argument."""
+        await self._rpc(lambda client: client.get_workflow_handle(workflow_id).signal(signal, argument))
 
     async def resume(self, workflow_id: str, workflow_type: str, project_id: str, run: RunInput) -> str:
         """Reset the last run to its last step boundary; returns the new run id."""

@@ -10,7 +10,7 @@ run again) on one of a few small requirements, through the same functions a run 
   proposal, its follow-ups, two votes, the justification);
 - `verdict`: `agents.review.review` of a short module by the reviewer;
 - `self_check`: `agents.produce.check_draft`, the developer checking a fixed draft;
-- `ruling`: `agents.write_code.rule_on_tests`, the reviewer ruling on two failing tests.
+- `ruling`: `agents.ruling.rule_on_tests`, the reviewer ruling on two failing tests.
 
 A turn fails when the function raises; last resorts are counted from the `Fallback`s it reports. Run it alone on
 the machine (a model beside a test suite runs at half speed).
@@ -33,18 +33,22 @@ from agents.llm.llama_cpp import LlamaCppBackend
 from agents.produce import check_draft
 from agents.prompts import FailingTest
 from agents.review import review
+from agents.ruling import rule_on_tests
 from agents.structured import Fallback
-from agents.write_code import rule_on_tests
 from bench.llm import default_model
 
 REQUIREMENTS = [
     ("Write slugify(text): lowercase, words joined by hyphens, punctuation dropped.", "slugify"),
     ("Write word_count(text) -> int: the number of whitespace-separated words; an empty text has 0.", "word_count"),
-    ("Write parse_duration(text) -> int: seconds in strings like '1h30m' or '45s'; raise ValueError otherwise.",
-     "parse_duration"),
-    ("Write a class LRUCache(capacity) with get(key) and put(key, value), evicting the least recently used.",
-     "LRUCache"),
-]  # fmt: skip
+    (
+        "Write parse_duration(text) -> int: seconds in strings like '1h30m' or '45s'; raise ValueError otherwise.",
+        "parse_duration",
+    ),
+    (
+        "Write a class LRUCache(capacity) with get(key) and put(key, value), evicting the least recently used.",
+        "LRUCache",
+    ),
+]
 PROBLEMS = [
     "How should the module be structured (modules, main functions, data)?",
     "What should happen with invalid input?",
@@ -53,11 +57,15 @@ PROBLEMS = [
 MODULE = "def solve(text):\n    result = text.strip().lower()\n    return result.replace(' ', '-')\n"
 DRAFT = "As a user, I want slugs from titles, so that URLs read well.\n1. Lowercase.\n2. Hyphens between words."
 FAILURES = [
-    FailingTest("tests/test_m.py::test_empty", "def test_empty():\n    assert solve('') == 'empty'",
-                "assert '' == 'empty'"),
-    FailingTest("tests/test_m.py::test_words", "def test_words():\n    assert solve('a b') == 'a-b'",
-                "AttributeError: 'NoneType' object has no attribute 'strip'"),
-]  # fmt: skip
+    FailingTest(
+        "tests/test_m.py::test_empty", "def test_empty():\n    assert solve('') == 'empty'", "assert '' == 'empty'"
+    ),
+    FailingTest(
+        "tests/test_m.py::test_words",
+        "def test_words():\n    assert solve('a b') == 'a-b'",
+        "AttributeError: 'NoneType' object has no attribute 'strip'",
+    ),
+]
 
 Turn = Callable[[LLMClient, TurnContext, int, random.Random], tuple[Usage, list[Fallback]]]
 
@@ -69,8 +77,9 @@ def decision_turn(llm: LLMClient, ctx: TurnContext, seed: int, rng: random.Rando
 
 
 def verdict_turn(llm: LLMClient, ctx: TurnContext, seed: int, rng: random.Random) -> tuple[Usage, list[Fallback]]:
-    result = review(llm, AgentConfig.from_template("reviewer"), ctx, f"`m.py`\n```python\n{MODULE}```", subject="code",
-                    seed=seed)  # fmt: skip
+    result = review(
+        llm, AgentConfig.from_template("reviewer"), ctx, f"`m.py`\n```python\n{MODULE}```", subject="code", seed=seed
+    )
     return result.usage, result.fallbacks
 
 
@@ -142,8 +151,10 @@ def main() -> None:
     for kind, tally in tallies.items():
         taken = ", ".join(f"{name} {n}" for name, n in sorted(tally.last_resorts.items())) or "none"
         mean = statistics.mean(tally.seconds) if tally.seconds else 0
-        print(f"{kind:<12}{tally.turns:>6}{len(tally.failed):>8}{mean:>8.1f}{tally.tokens / max(tally.turns, 1):>13.0f}"
-              f"   {taken}")  # fmt: skip
+        print(
+            f"{kind:<12}{tally.turns:>6}{len(tally.failed):>8}{mean:>8.1f}{tally.tokens / max(tally.turns, 1):>13.0f}"
+            f"   {taken}"
+        )
     failed = [f for t in tallies.values() for f in t.failed]
     for failure in failed:
         print(f"FAILED {failure}")

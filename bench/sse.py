@@ -59,8 +59,14 @@ def database(server_url: str | None) -> Iterator[str]:
     localdb.ensure_database(url)
     try:
         env = {**os.environ, "DATABASE_URL": url}
-        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         yield url
     finally:
         localdb.drop_database(url)
@@ -120,8 +126,9 @@ class Writer:
 FRAME_ID = re.compile(rb"(?:^|\n)id: (\d+)\n")
 
 
-async def subscriber(host: str, port: int, path: str, after: int, writer: Writer, latencies: list[float],
-                     seen: list[int]) -> None:  # fmt: skip
+async def subscriber(
+    host: str, port: int, path: str, after: int, writer: Writer, latencies: list[float], seen: list[int]
+) -> None:
     """A minimal SSE client on a raw connection, light enough to run 1,000 in one process: it only picks each
     frame's `id:` out of what arrives and looks up when the writer committed that event."""
     reader, stream = await asyncio.open_connection(host, port)
@@ -212,8 +219,10 @@ def main() -> None:
     with database(args.server_url) as url, api_process(url) as api:
         settings = Settings(database_url=url)
         print(f"{os.cpu_count()} cores; {args.events} events per row at {args.rate:g}/s; one API process\n")
-        print(f"{'subscribers':>11}  {'SSE p50':>9} {'SSE p99':>9}  {'LISTEN p50':>10} {'LISTEN p99':>10}"
-              f"  {'p50 ratio':>9} {'p99 ratio':>9}  {'frames':>8}  {'lost':>5}  {'API CPU/frame':>13}")  # fmt: skip
+        print(
+            f"{'subscribers':>11}  {'SSE p50':>9} {'SSE p99':>9}  {'LISTEN p50':>10} {'LISTEN p99':>10}"
+            f"  {'p50 ratio':>9} {'p99 ratio':>9}  {'frames':>8}  {'lost':>5}  {'API CPU/frame':>13}"
+        )
         engine = make_engine(settings)
         for count in counts:
             run = new_run(engine)
@@ -221,9 +230,12 @@ def main() -> None:
             s50, s99 = percentiles(sse)
             l50, l99 = percentiles(listen)
             lost = args.events * count - len(sse)
-            print(f"{count:>11}  {s50:>7.1f}ms {s99:>7.1f}ms  {l50:>8.2f}ms {l99:>8.2f}ms"
-                  f"  {s50 / l50:>8.1f}x {s99 / l99:>8.1f}x  {len(sse):>8}  {lost:>5}"
-                  f"  {api_cpu / max(len(sse), 1) * 1e6:>11.0f}us", flush=True)  # fmt: skip
+            print(
+                f"{count:>11}  {s50:>7.1f}ms {s99:>7.1f}ms  {l50:>8.2f}ms {l99:>8.2f}ms"
+                f"  {s50 / l50:>8.1f}x {s99 / l99:>8.1f}x  {len(sse):>8}  {lost:>5}"
+                f"  {api_cpu / max(len(sse), 1) * 1e6:>11.0f}us",
+                flush=True,
+            )
         engine.dispose()
 
 

@@ -91,11 +91,9 @@ def one_config(model: str, threads: int, max_tokens: int, repeats: int, nice: in
             on_token=lambda _p, first=first: first.append(time.perf_counter()) if not first else None,  # type: ignore[misc]
         )
         seconds = time.perf_counter() - started
-        print(
-            json.dumps({"seconds": seconds, "first_token": first[0] - started if first else seconds,
-                        "tokens": completion.usage.completion_tokens}),
-            flush=True,
-        )  # fmt: skip
+        first_token = first[0] - started if first else seconds
+        record = {"seconds": seconds, "first_token": first_token, "tokens": completion.usage.completion_tokens}
+        print(json.dumps(record), flush=True)
 
 
 def run_config(config: Config, model: Path, max_tokens: int, repeats: int, timeout: float) -> list[dict[str, float]]:
@@ -110,11 +108,16 @@ def run_config(config: Config, model: Path, max_tokens: int, repeats: int, timeo
         lower = "10" if config.load == "busy-nice" else "0"
         busy = subprocess.Popen([sys.executable, "-c", SPIN, lower], env=env, cwd=ROOT, start_new_session=True)
     try:
+        arguments = (model, config.threads, max_tokens, repeats, config.model_nice)
         child = subprocess.run(
-            [sys.executable, "-m", "bench.threads", "--child", str(model), str(config.threads), str(max_tokens),
-             str(repeats), str(config.model_nice)],
-            env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "bench.threads", "--child", *map(str, arguments)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            start_new_session=True,
+        )
     except subprocess.TimeoutExpired:
         return []
     finally:

@@ -13,6 +13,11 @@ def fetch_page(session: Session, stmt: Select[Any], *, skip: int, limit: int) ->
     return rows, total
 
 
+def where_given(stmt: Select[Any], **filters: object) -> Select[Any]:
+    """`stmt` narrowed to the rows whose column equals each filter's value; a filter that is None narrows nothing."""
+    return stmt.filter_by(**{column: value for column, value in filters.items() if value is not None})
+
+
 def contains_pattern(text: str) -> str:
     """An ILIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,4 +1,4 @@
-"""Writing what agents do: messages, decisions, artifacts and agent status, each with its event.
+"""Writing what runs and agents do: messages, decisions, artifacts, agent and run status, each with its event.
 
 Every writer is idempotent: ids are derived from what the row records (`derive_id`), inserts do nothing on
 conflict, and an event is appended only when its row was actually inserted or changed. Run the same turn twice
@@ -162,9 +162,13 @@ def record_artifact(session: Session, a: ArtifactRecord) -> bool:
         session,
         a.workflow_id,
         EventType.ARTIFACT_CREATED,
-        {**summary, "sha256": a.sha256, "content_type": a.content_type,
-         "agent_id": str(a.created_by_agent_id) if a.created_by_agent_id else None},
-    )  # fmt: skip
+        {
+            **summary,
+            "sha256": a.sha256,
+            "content_type": a.content_type,
+            "agent_id": str(a.created_by_agent_id) if a.created_by_agent_id else None,
+        },
+    )
     return True
 
 

@@ -108,9 +108,14 @@ class ConfluenceMirror:
             link, current = self.create(title, body)
         if current.get("body", {}).get("storage", {}).get("value", "").strip() != body.strip():
             self.call(
-                "update the page", self.client.update_page, link.key, current["title"], body,
-                representation="storage", always_update=True,
-            )  # fmt: skip
+                "update the page",
+                self.client.update_page,
+                link.key,
+                current["title"],
+                body,
+                representation="storage",
+                always_update=True,
+            )
             self.updated += 1
         self.links.save("page_body", "", digest)
         return link
@@ -137,9 +142,13 @@ class ConfluenceMirror:
             page = self.find(title)
         if page is None:
             page = self.call(
-                f"create the page {title!r}", self.client.create_page, self.space_key, title, body,
+                f"create the page {title!r}",
+                self.client.create_page,
+                self.space_key,
+                title,
+                body,
                 representation="storage",
-            )  # fmt: skip
+            )
             page.setdefault("body", {"storage": {"value": body}})
             self.created += 1
             log.info("created page %s for run %s", page["id"], run)

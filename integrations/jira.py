@@ -115,9 +115,15 @@ class JiraMirror:
     # --- issues -----------------------------------------------------------------------------------------------
 
     def ensure_issue(
-        self, ref: str, issue_type: str, summary: str, description: str, *, epic: str | None = None,
+        self,
+        ref: str,
+        issue_type: str,
+        summary: str,
+        description: str,
+        *,
+        epic: str | None = None,
         step: str | None = None,
-    ) -> Link:  # fmt: skip
+    ) -> Link:
         """The run's epic (`ref` '') or a step's story: the recorded one, else the one found by its label, else a
         new one."""
         kind = "epic" if issue_type == EPIC else "story"

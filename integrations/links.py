@@ -34,14 +34,26 @@ class Links:
         return self._links.get((kind, ref))
 
     def save(
-        self, kind: str, ref: str, key: str, url: str | None = None, *, step: str | None = None,
+        self,
+        kind: str,
+        ref: str,
+        key: str,
+        url: str | None = None,
+        *,
+        step: str | None = None,
         decision_id: uuid.UUID | None = None,
-    ) -> Link:  # fmt: skip
+    ) -> Link:
         values = {"external_key": key, "url": url}
         statement = insert(IntegrationLink).values(
-            id=uuid.uuid4(), workflow_id=self.workflow_id, system=self.system, kind=kind, ref=ref, step=step,
-            decision_id=decision_id, **values,
-        )  # fmt: skip
+            id=uuid.uuid4(),
+            workflow_id=self.workflow_id,
+            system=self.system,
+            kind=kind,
+            ref=ref,
+            step=step,
+            decision_id=decision_id,
+            **values,
+        )
         with transaction(self.engine) as session:
             session.execute(statement.on_conflict_do_update(constraint="uq_integration_links_target", set_=values))
         link = self._links[(kind, ref)] = Link(key, url)
@@ -52,8 +64,10 @@ class Links:
         with transaction(self.engine) as session:
             session.execute(
                 delete(IntegrationLink).where(
-                    IntegrationLink.workflow_id == self.workflow_id, IntegrationLink.system == self.system,
-                    IntegrationLink.kind == kind, IntegrationLink.ref == ref,
+                    IntegrationLink.workflow_id == self.workflow_id,
+                    IntegrationLink.system == self.system,
+                    IntegrationLink.kind == kind,
+                    IntegrationLink.ref == ref,
                 )
-            )  # fmt: skip
+            )
         self._links.pop((kind, ref), None)

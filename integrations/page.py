@@ -136,14 +136,19 @@ def render(run: RunReport) -> str:
 
 
 def _steps(steps: list[StepReport]) -> str:
-    rows = []
-    for s in steps:
-        outcome = text(s.summary or "-") + (f"<br /><strong>Error:</strong> {text(s.error)}" if s.error else "")
-        rows.append([
-            text(s.title), text(s.agent or "-"), text(s.status.replace("_", " ")), outcome,
-            text(", ".join(s.artifacts) or "-"), link(s.jira_url, s.jira_key) if s.jira_key else "-",
-        ])  # fmt: skip
-    return table(["Step", "Agent", "Status", "Outcome", "Artifacts", "Jira"], rows)
+    return table(["Step", "Agent", "Status", "Outcome", "Artifacts", "Jira"], [_step_row(s) for s in steps])
+
+
+def _step_row(s: StepReport) -> list[str]:
+    outcome = text(s.summary or "-") + (f"<br /><strong>Error:</strong> {text(s.error)}" if s.error else "")
+    return [
+        text(s.title),
+        text(s.agent or "-"),
+        text(s.status.replace("_", " ")),
+        outcome,
+        text(", ".join(s.artifacts) or "-"),
+        link(s.jira_url, s.jira_key) if s.jira_key else "-",
+    ]
 
 
 def _decision(d: DecisionReport) -> str:

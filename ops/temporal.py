@@ -48,10 +48,8 @@ def dev_server_command(
         ]
     )
     ui = ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
-    return [
-        temporal_path(), "server", "start-dev", *storage, "--ip", host, "--port", str(port), *ui,
-        *namespace_args, *search_attribute_args(), "--log-level", "warn",
-    ]  # fmt: skip
+    server = [temporal_path(), "server", "start-dev", *storage, "--ip", host, "--port", str(port), *ui]
+    return [*server, *namespace_args, *search_attribute_args(), "--log-level", "warn"]
 
 
 def split_address(address: str) -> tuple[str, int]:

@@ -32,8 +32,12 @@ ISSUE_TYPES = {"Epic": "10000", "Story": "10001", "Task": "10002"}
 STATUSES = {"To Do": ("10000", "new"), "In Progress": ("3", "indeterminate"), "Done": ("10001", "done")}
 CATEGORIES = {"new": (2, "To Do"), "indeterminate": (4, "In Progress"), "done": (3, "Done")}
 # (id, name, from, to): the ids are not 1, 2, 3 on purpose, so that code has to ask for them
-TRANSITIONS = [("21", "Start work", "To Do", "In Progress"), ("31", "Finish", "In Progress", "Done"),
-               ("41", "Close", "To Do", "Done"), ("51", "Reopen", "Done", "To Do")]  # fmt: skip
+TRANSITIONS = [
+    ("21", "Start work", "To Do", "In Progress"),
+    ("31", "Finish", "In Progress", "Done"),
+    ("41", "Close", "To Do", "Done"),
+    ("51", "Reopen", "Done", "To Do"),
+]
 JQL_TOKEN = re.compile(r"\s*(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|!=|=|[^\s=!\"']+)")
 GREENHOPPER = "com.pyxis.greenhopper.jira:gh-epic-"
 GONE = "/rest/api/3/search/jql"  # where Jira Cloud sends callers of its removed `search`
@@ -365,8 +369,15 @@ class FakeAtlassian:
             return self._space_json(request, key) | (description if "description" in expand else {})
 
         @r.get("/content")
-        def find(request: Request, type: str = "page", spaceKey: str | None = None, title: str | None = None,
-                 expand: str | None = None, start: int = 0, limit: int = 25) -> Json:  # fmt: skip
+        def find(
+            request: Request,
+            type: str = "page",
+            spaceKey: str | None = None,
+            title: str | None = None,
+            expand: str | None = None,
+            start: int = 0,
+            limit: int = 25,
+        ) -> Json:
             found = [p for p in self.pages.values() if spaceKey in (None, p["space"]) and title in (None, p["title"])]
             results = [self._content_json(request, p, expand) for p in found[start:][:limit] if type == "page"]
             links = {"self": str(request.url), "base": _base(request, "wiki"), "context": "/wiki"}

@@ -23,9 +23,14 @@ def new_run(engine: Engine, status: str = "running", workflow_type: str = "docum
         session.add(project)
         session.flush()
         workflow = Workflow(
-            project_id=project.id, name="Test run", workflow_type=workflow_type, status=status, priority="low",
-            requirement="Write it.", created_by="test",
-        )  # fmt: skip
+            project_id=project.id,
+            name="Test run",
+            workflow_type=workflow_type,
+            status=status,
+            priority="low",
+            requirement="Write it.",
+            created_by="test",
+        )
         session.add(workflow)
         session.flush()
         return workflow.workflow_id

@@ -19,8 +19,6 @@ class BugFix(TeamRun):
         return await self.execute(run)
 
     async def steps(self) -> None:
-        if self.started_before_code_loop:
-            return await self.steps_v1()
         await self.produce("reproduction")
         await self.decide("fix_approach")
         await self.write_code("fix")  # 1. the fixed module(s)

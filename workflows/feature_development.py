@@ -19,8 +19,6 @@ class FeatureDevelopment(TeamRun):
         return await self.execute(run)
 
     async def steps(self) -> None:
-        if self.started_before_code_loop:
-            return await self.steps_v1()
         await self.produce("requirements")
         await self.decide("design")
         await self.write_code("implementation")  # 1. the developer's module(s); k candidates if asked

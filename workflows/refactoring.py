@@ -19,8 +19,6 @@ class Refactoring(TeamRun):
         return await self.execute(run)
 
     async def steps(self) -> None:
-        if self.started_before_code_loop:
-            return await self.steps_v1()
         await self.produce("assessment")
         await self.decide("plan")
         await self.write_code("refactor")  # 1. the refactored module(s)

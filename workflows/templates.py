@@ -1,10 +1,11 @@
 """What each workflow type does, step by step: served by `GET /api/workflows/templates` and run by the workflows.
 
-A template names its steps in order. Each step is one of three kinds, built from the agents of `agents/`:
+A template names its steps in order. Each step is one of six kinds (`StepKind`):
 - `produce`: one agent writes something (a document or code; code blocks become artifacts);
 - `review_loop`: one agent writes, a reviewer judges, and the author revises until approved or out of rounds;
 - `decide`: a lead proposes variants, the team votes, the lead justifies the choice;
-- `code`: the developer writes the module(s) the requirement asks for, checked to import (best of k candidates);
+- `code`: the developer writes the module(s) the requirement asks for, checked to import (the one of k candidates
+  passing the most tests goes on);
 - `tests`: the tester writes pytest tests from the requirement, seeing only the module's signatures;
 - `test_run`: the sandbox runs the tests; the developer repairs from the failures, round after round, and the
   reviewer may rule out a test that contradicts the requirement (the team votes on it).
@@ -133,21 +134,19 @@ CODE_FILES = (
     "before the block."
 )
 
-P, A, D, R, T, W = (
-    AgentRole.PRODUCT_OWNER,
-    AgentRole.ARCHITECT,
-    AgentRole.DEVELOPER,
-    AgentRole.REVIEWER,
-    AgentRole.TESTER,
-    AgentRole.TECH_WRITER,
-)
-
 TESTS_FROM_REQUIREMENT = (
     "Write pytest tests that check what the requirement states: its examples, its rules and the edge cases it names."
 )
-VERIFY = (
+# The last step of each type that writes code: the same in each.
+TEST_RUNS = StepSpec(
+    "verification",
+    "Test runs",
+    StepKind.TEST_RUN,
+    AgentRole.DEVELOPER,
     "Run the tests on the code in the sandbox; repair the code from the failing tests until they pass or the rounds "
-    "run out."
+    "run out.",
+    reviewer_role=AgentRole.REVIEWER,
+    voter_roles=(AgentRole.DEVELOPER, AgentRole.TESTER),
 )
 
 FEATURE_DEVELOPMENT = WorkflowTemplate(
@@ -156,22 +155,43 @@ FEATURE_DEVELOPMENT = WorkflowTemplate(
     description="From a feature request to code whose tests pass: stories, a design decision, the code, tests "
     "written from the requirement, and test runs in a sandbox with repairs until they pass; then a short guide.",
     steps=(
-        StepSpec("requirements", "User stories", StepKind.PRODUCE, P,
-                 "Write the user stories with numbered acceptance criteria for the requirement. "
-                 + _file("markdown", "docs/requirements.md")),
-        StepSpec("design", "Design decision", StepKind.DECIDE, A,
-                 "How should the requirement be implemented (modules, main functions, data)?",
-                 voter_roles=(D, R)),
-        StepSpec("implementation", "Implementation", StepKind.CODE, D,
-                 "Write the module(s) that implement the requirement as decided in the design decision."),
-        StepSpec("tests", "Tests", StepKind.TESTS, T, TESTS_FROM_REQUIREMENT),
-        StepSpec("verification", "Test runs", StepKind.TEST_RUN, D, VERIFY, reviewer_role=R, voter_roles=(D, T)),
-        StepSpec("documentation", "Guide", StepKind.PRODUCE, W,
-                 "Write a short guide to the new feature: what it does, how to use it, one example. "
-                 + _file("markdown", "docs/feature.md"), optional=True),
+        StepSpec(
+            "requirements",
+            "User stories",
+            StepKind.PRODUCE,
+            AgentRole.PRODUCT_OWNER,
+            "Write the user stories with numbered acceptance criteria for the requirement. "
+            + _file("markdown", "docs/requirements.md"),
+        ),
+        StepSpec(
+            "design",
+            "Design decision",
+            StepKind.DECIDE,
+            AgentRole.ARCHITECT,
+            "How should the requirement be implemented (modules, main functions, data)?",
+            voter_roles=(AgentRole.DEVELOPER, AgentRole.REVIEWER),
+        ),
+        StepSpec(
+            "implementation",
+            "Implementation",
+            StepKind.CODE,
+            AgentRole.DEVELOPER,
+            "Write the module(s) that implement the requirement as decided in the design decision.",
+        ),
+        StepSpec("tests", "Tests", StepKind.TESTS, AgentRole.TESTER, TESTS_FROM_REQUIREMENT),
+        TEST_RUNS,
+        StepSpec(
+            "documentation",
+            "Guide",
+            StepKind.PRODUCE,
+            AgentRole.TECH_WRITER,
+            "Write a short guide to the new feature: what it does, how to use it, one example. "
+            + _file("markdown", "docs/feature.md"),
+            optional=True,
+        ),
     ),
     inputs=_inputs("The feature to build, as a user would ask for it.", code=True),
-)  # fmt: skip
+)
 
 BUG_FIX = WorkflowTemplate(
     workflow_type=WorkflowType.BUG_FIX,
@@ -179,23 +199,44 @@ BUG_FIX = WorkflowTemplate(
     description="From a bug report to a fix whose tests pass: analyse it, decide the fix, write the fixed code, "
     "tests that reproduce the bug, and test runs in a sandbox with repairs until they pass.",
     steps=(
-        StepSpec("reproduction", "Analysis", StepKind.PRODUCE, T,
-                 "Analyse the bug report: the expected and the actual behaviour, how to trigger it, and the likely "
-                 "cause. " + _file("markdown", "docs/bug.md")),
-        StepSpec("fix_approach", "Fix decision", StepKind.DECIDE, D,
-                 "What is the right fix for this bug (and what must it not change)?", voter_roles=(R, T)),
-        StepSpec("fix", "Fix", StepKind.CODE, D,
-                 "Write the fixed module(s): the code of the bug report with the bug fixed as decided, and nothing "
-                 "else changed."),
-        StepSpec("regression_tests", "Regression tests", StepKind.TESTS, T,
-                 "Write pytest tests from the bug report: the case that triggers the bug, with the behaviour the "
-                 "report expects, then the behaviour that must not change."),
-        StepSpec("verification", "Test runs", StepKind.TEST_RUN, D, VERIFY, reviewer_role=R, voter_roles=(D, T)),
+        StepSpec(
+            "reproduction",
+            "Analysis",
+            StepKind.PRODUCE,
+            AgentRole.TESTER,
+            "Analyse the bug report: the expected and the actual behaviour, how to trigger it, and the likely "
+            "cause. " + _file("markdown", "docs/bug.md"),
+        ),
+        StepSpec(
+            "fix_approach",
+            "Fix decision",
+            StepKind.DECIDE,
+            AgentRole.DEVELOPER,
+            "What is the right fix for this bug (and what must it not change)?",
+            voter_roles=(AgentRole.REVIEWER, AgentRole.TESTER),
+        ),
+        StepSpec(
+            "fix",
+            "Fix",
+            StepKind.CODE,
+            AgentRole.DEVELOPER,
+            "Write the fixed module(s): the code of the bug report with the bug fixed as decided, and nothing "
+            "else changed.",
+        ),
+        StepSpec(
+            "regression_tests",
+            "Regression tests",
+            StepKind.TESTS,
+            AgentRole.TESTER,
+            "Write pytest tests from the bug report: the case that triggers the bug, with the behaviour the "
+            "report expects, then the behaviour that must not change.",
+        ),
+        TEST_RUNS,
     ),
     inputs=_inputs(
         "The bug: what happens, what should happen, how to trigger it (with the code, if it is short).", code=True
     ),
-)  # fmt: skip
+)
 
 CODE_REVIEW = WorkflowTemplate(
     workflow_type=WorkflowType.CODE_REVIEW,
@@ -203,18 +244,32 @@ CODE_REVIEW = WorkflowTemplate(
     description="A team review of submitted code: findings, a verdict voted by the team, and the author's "
     "answer to the findings.",
     steps=(
-        StepSpec("analysis", "Review", StepKind.PRODUCE, R,
-                 "Review the submitted code: correctness, edge cases, security, readability. Give each finding a "
-                 "severity (blocker, major, minor) and a concrete fix. " + _file("markdown", "docs/review.md")),
-        StepSpec("verdict", "Verdict", StepKind.DECIDE, R,
-                 "Should this change be merged as it is, merged after the listed fixes, or rejected?",
-                 voter_roles=(A, D)),
-        StepSpec("response", "Author's response", StepKind.PRODUCE, D,
-                 "Answer the review: for each finding, fix it (show the corrected code) or explain why not. "
-                 + CODE_FILES),
+        StepSpec(
+            "analysis",
+            "Review",
+            StepKind.PRODUCE,
+            AgentRole.REVIEWER,
+            "Review the submitted code: correctness, edge cases, security, readability. Give each finding a "
+            "severity (blocker, major, minor) and a concrete fix. " + _file("markdown", "docs/review.md"),
+        ),
+        StepSpec(
+            "verdict",
+            "Verdict",
+            StepKind.DECIDE,
+            AgentRole.REVIEWER,
+            "Should this change be merged as it is, merged after the listed fixes, or rejected?",
+            voter_roles=(AgentRole.ARCHITECT, AgentRole.DEVELOPER),
+        ),
+        StepSpec(
+            "response",
+            "Author's response",
+            StepKind.PRODUCE,
+            AgentRole.DEVELOPER,
+            "Answer the review: for each finding, fix it (show the corrected code) or explain why not. " + CODE_FILES,
+        ),
     ),
     inputs=_inputs("The code or change to review, and what it is meant to do."),
-)  # fmt: skip
+)
 
 REFACTORING = WorkflowTemplate(
     workflow_type=WorkflowType.REFACTORING,
@@ -222,40 +277,76 @@ REFACTORING = WorkflowTemplate(
     description="Improve the structure of existing code without changing its behaviour: assess, choose a plan, "
     "refactor, pin the behaviour in tests, and run them in a sandbox with repairs until they pass.",
     steps=(
-        StepSpec("assessment", "Assessment", StepKind.PRODUCE, A,
-                 "Assess the code: what makes it hard to change, and what must keep working exactly as now. "
-                 + _file("markdown", "docs/assessment.md")),
-        StepSpec("plan", "Refactoring plan", StepKind.DECIDE, A,
-                 "Which refactoring should we do, in what order, keeping the behaviour unchanged?",
-                 voter_roles=(D, R)),
-        StepSpec("refactor", "Refactor", StepKind.CODE, D,
-                 "Write the refactored module(s) following the chosen plan: the same names and behaviour as the "
-                 "code given, better structured."),
-        StepSpec("behaviour_tests", "Behaviour tests", StepKind.TESTS, T,
-                 "Write pytest tests that pin the behaviour of the code given in the requirement, which the "
-                 "refactoring must keep: the results it gives for typical and edge-case inputs."),
-        StepSpec("verification", "Test runs", StepKind.TEST_RUN, D, VERIFY, reviewer_role=R, voter_roles=(D, T)),
+        StepSpec(
+            "assessment",
+            "Assessment",
+            StepKind.PRODUCE,
+            AgentRole.ARCHITECT,
+            "Assess the code: what makes it hard to change, and what must keep working exactly as now. "
+            + _file("markdown", "docs/assessment.md"),
+        ),
+        StepSpec(
+            "plan",
+            "Refactoring plan",
+            StepKind.DECIDE,
+            AgentRole.ARCHITECT,
+            "Which refactoring should we do, in what order, keeping the behaviour unchanged?",
+            voter_roles=(AgentRole.DEVELOPER, AgentRole.REVIEWER),
+        ),
+        StepSpec(
+            "refactor",
+            "Refactor",
+            StepKind.CODE,
+            AgentRole.DEVELOPER,
+            "Write the refactored module(s) following the chosen plan: the same names and behaviour as the "
+            "code given, better structured.",
+        ),
+        StepSpec(
+            "behaviour_tests",
+            "Behaviour tests",
+            StepKind.TESTS,
+            AgentRole.TESTER,
+            "Write pytest tests that pin the behaviour of the code given in the requirement, which the "
+            "refactoring must keep: the results it gives for typical and edge-case inputs.",
+        ),
+        TEST_RUNS,
     ),
     inputs=_inputs("The code to refactor and what bothers you about it.", code=True),
-)  # fmt: skip
+)
 
 DOCUMENTATION = WorkflowTemplate(
     workflow_type=WorkflowType.DOCUMENTATION,
     title="Documentation",
-    description="Write documentation for a subject: outline, a decision on its structure, the document under "
-    "review.",
+    description="Write documentation for a subject: outline, a decision on its structure, the document under review.",
     steps=(
-        StepSpec("outline", "Outline", StepKind.PRODUCE, W,
-                 "Write an outline of the document: its readers, sections and what each covers. "
-                 + _file("markdown", "docs/outline.md")),
-        StepSpec("structure", "Structure decision", StepKind.DECIDE, W,
-                 "Which structure serves the readers best?", voter_roles=(R, D)),
-        StepSpec("document", "Document", StepKind.REVIEW_LOOP, W,
-                 "Write the document following the chosen structure; be accurate and concrete, with examples. "
-                 + _file("markdown", "docs/guide.md"), reviewer_role=R),
+        StepSpec(
+            "outline",
+            "Outline",
+            StepKind.PRODUCE,
+            AgentRole.TECH_WRITER,
+            "Write an outline of the document: its readers, sections and what each covers. "
+            + _file("markdown", "docs/outline.md"),
+        ),
+        StepSpec(
+            "structure",
+            "Structure decision",
+            StepKind.DECIDE,
+            AgentRole.TECH_WRITER,
+            "Which structure serves the readers best?",
+            voter_roles=(AgentRole.REVIEWER, AgentRole.DEVELOPER),
+        ),
+        StepSpec(
+            "document",
+            "Document",
+            StepKind.REVIEW_LOOP,
+            AgentRole.TECH_WRITER,
+            "Write the document following the chosen structure; be accurate and concrete, with examples. "
+            + _file("markdown", "docs/guide.md"),
+            reviewer_role=AgentRole.REVIEWER,
+        ),
     ),
     inputs=_inputs("What to document, for whom, and the facts or code it must cover.", review=True),
-)  # fmt: skip
+)
 
 TEMPLATES: dict[WorkflowType, WorkflowTemplate] = {
     t.workflow_type: t for t in (FEATURE_DEVELOPMENT, BUG_FIX, CODE_REVIEW, REFACTORING, DOCUMENTATION)

@@ -16,7 +16,8 @@ SUMMARY_CHARS = 300
 
 
 def llm_task_queue(task_queue: str) -> str:
-    """Model activities poll their own queue beside the workflows' one (DESIGN.md, "The model inside activities")."""
+    """Model activities poll their own queue beside the workflows' one (docs/architecture.md, "The model inside
+    activities")."""
     return f"{task_queue}-llm"
 
 

@@ -42,9 +42,12 @@ class LlamaCppBackend(StreamingBackend):
                 # the same threads for the prompt as for generation (llama-cpp-python would take every core for
                 # the prompt whatever n_threads says)
                 self._model = Llama(
-                    model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                    n_threads_batch=self.n_threads, verbose=False,
-                )  # fmt: skip
+                    model_path=str(self.model_path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    verbose=False,
+                )
             except ValueError as exc:  # llama.cpp reports an unreadable model as ValueError
                 raise LLMError(f"cannot load model {self.model_path}: {exc}") from exc
         return self._model

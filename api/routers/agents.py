@@ -5,13 +5,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.roles import ROLE_TEMPLATES
-from api.deps import PagingDep, SessionDep, assign_fields, get_or_404, paginate
+from api.deps import PagingDep, SessionDep, get_or_404, paginate
 from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
 from api.schemas.agents import AgentAssignment, AgentCreate, AgentResponse, AgentTemplate, AgentUpdate
 from api.schemas.common import Page
+from db import crud
 from db.enums import AgentRole, AgentStatus
 from db.models import Agent, Project
-from db.records import set_agent_status
+from db.queries import where_given
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=COMMON_ERRORS)
 
@@ -33,12 +34,7 @@ def read_agents(
     project_id: uuid.UUID | None = None,
 ) -> Page[AgentResponse]:
     stmt = select(Agent).order_by(Agent.created_at.desc(), Agent.agent_id)
-    if role is not None:
-        stmt = stmt.where(Agent.role == role)
-    if status is not None:
-        stmt = stmt.where(Agent.status == status)
-    if project_id is not None:
-        stmt = stmt.where(Agent.project_id == project_id)
+    stmt = where_given(stmt, role=role, status=status, project_id=project_id)
     return paginate(session, stmt, paging, AgentResponse)
 
 
@@ -55,11 +51,7 @@ def create_agent(session: SessionDep, body: AgentCreate) -> Agent:
     values = body.model_dump(exclude_none=True)
     for field in _FROM_TEMPLATE:
         values.setdefault(field, getattr(template, field))
-    agent = Agent()
-    assign_fields(agent, values)
-    session.add(agent)
-    session.commit()
-    return agent
+    return crud.create_agent(session=session, fields=values)
 
 
 @router.get("/{agent_id}", response_model=AgentResponse, responses=NOT_FOUND)
@@ -74,21 +66,14 @@ def update_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentUpdate) ->
     changes = body.model_dump(exclude_unset=True)
     if "project_id" in changes:
         _check_project(session, changes["project_id"])
-    status = changes.pop("status", None)
-    if status is not None:  # first: it takes the event lock, then the row (the lock order of db/events.py)
-        set_agent_status(session, agent_id, AgentStatus(status), agent.current_task)
-    assign_fields(agent, changes)
-    session.commit()
-    session.refresh(agent)
-    return agent
+    return crud.update_agent(session=session, agent=agent, changes=changes)
 
 
 @router.delete("/{agent_id}", status_code=204, responses=NOT_FOUND)
 def delete_agent(session: SessionDep, agent_id: uuid.UUID) -> Response:
     """Deletes the agent; messages it wrote stay, with its name and role, and no longer point to it."""
     agent = get_or_404(session, Agent, agent_id, "Agent")
-    session.delete(agent)
-    session.commit()
+    crud.delete_agent(session=session, agent=agent)
     return Response(status_code=204)
 
 
@@ -97,6 +82,4 @@ def assign_agent(session: SessionDep, agent_id: uuid.UUID, body: AgentAssignment
     """Assigns the agent to a project (or unassigns it with `project_id: null`)."""
     agent = get_or_404(session, Agent, agent_id, "Agent")
     _check_project(session, body.project_id)
-    agent.project_id = body.project_id
-    session.commit()
-    return agent
+    return crud.assign_agent(session=session, agent=agent, project_id=body.project_id)

@@ -22,9 +22,11 @@ from api.schemas.communication import (
     ThreadResponse,
 )
 from api.temporal import run_control
+from db import crud
 from db.enums import ACTIVE_WORKFLOW_STATUSES, MessageType
 from db.models import AgentMessage, Decision, Workflow
-from db.records import human_message, record_message
+from db.queries import where_given
+from workflows.run_state import RunState
 from workflows.types import HumanMessage
 
 router = APIRouter(prefix="/communication", tags=["communication"], responses=COMMON_ERRORS)
@@ -47,11 +49,7 @@ def read_messages(
     agent_id: uuid.UUID | None = None,
 ) -> Page[MessageResponse]:
     get_or_404(session, Workflow, workflow_id, "Workflow")
-    stmt = _messages(workflow_id)
-    if message_type is not None:
-        stmt = stmt.where(AgentMessage.message_type == message_type)
-    if agent_id is not None:
-        stmt = stmt.where(AgentMessage.agent_id == agent_id)
+    stmt = where_given(_messages(workflow_id), message_type=message_type, agent_id=agent_id)
     return paginate(session, stmt, paging, MessageResponse)
 
 
@@ -91,9 +89,15 @@ def create_message(request: Request, session: SessionDep, workflow_id: uuid.UUID
     # Signal first: a refused signal (the run just closed) stores nothing. The run records the message under the same
     # id before its next turn, so whichever insert comes second does nothing.
     runs = run_control(request)
-    runs.call(runs.signal, str(workflow_id), "human_message", signal)
-    record_message(session, human_message(message_id, workflow_id, body.author, body.content, body.parent_message_id))
-    session.commit()
+    runs.call(runs.signal, str(workflow_id), RunState.human_message, signal)
+    crud.create_human_message(
+        session=session,
+        message_id=message_id,
+        workflow_id=workflow_id,
+        author=body.author,
+        content=body.content,
+        parent_message_id=body.parent_message_id,
+    )
     return get_or_404(session, AgentMessage, message_id, "Message")
 
 
@@ -151,29 +155,41 @@ def read_stats(session: SessionDep, workflow_id: uuid.UUID) -> CommunicationStat
     m = AgentMessage
     authors = session.execute(
         select(
-            m.agent_id, m.agent_name, m.agent_role, func.count(),
-            func.coalesce(func.sum(m.prompt_tokens), 0), func.coalesce(func.sum(m.completion_tokens), 0),
+            m.agent_id,
+            m.agent_name,
+            m.agent_role,
+            func.count(),
+            func.coalesce(func.sum(m.prompt_tokens), 0),
+            func.coalesce(func.sum(m.completion_tokens), 0),
             func.avg(m.latency_ms),
         )
         .where(m.workflow_id == workflow_id)
         .group_by(m.agent_id, m.agent_name, m.agent_role)
         .order_by(func.count().desc(), m.agent_name)
-    ).all()  # fmt: skip
+    ).all()
     by_agent = [
         AgentStats(
-            agent_id=agent_id, agent_name=name, agent_role=role, messages=count, prompt_tokens=prompt,
-            completion_tokens=completion, average_latency_ms=_rounded(latency),
+            agent_id=agent_id,
+            agent_name=name,
+            agent_role=role,
+            messages=count,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            average_latency_ms=_rounded(latency),
         )
         for agent_id, name, role, count, prompt, completion, latency in authors
-    ]  # fmt: skip
+    ]
     of_run = m.workflow_id == workflow_id
     by_type = session.execute(select(m.message_type, func.count()).where(of_run).group_by(m.message_type)).all()
     latency, first, last, total, roots = session.execute(
         select(
-            func.avg(m.latency_ms), func.min(m.created_at), func.max(m.created_at), func.count(),
+            func.avg(m.latency_ms),
+            func.min(m.created_at),
+            func.max(m.created_at),
+            func.count(),
             func.count().filter(m.parent_message_id.is_(None)),
         ).where(of_run)
-    ).one()  # fmt: skip
+    ).one()
     decisions = session.scalar(select(func.count()).select_from(Decision).where(Decision.workflow_id == workflow_id))
     prompt_tokens = sum(a.prompt_tokens for a in by_agent)
     completion_tokens = sum(a.completion_tokens for a in by_agent)

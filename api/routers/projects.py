@@ -1,18 +1,26 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from api.deps import PagingDep, SessionDep, assign_fields, get_or_404, paginate
+from api.deps import PagingDep, SessionDep, get_or_404, paginate
 from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
 from api.schemas.agents import AgentResponse
 from api.schemas.common import Page
-from api.schemas.projects import ProjectCreate, ProjectResponse, ProjectSaved, ProjectUpdate, integration_problem
+from api.schemas.projects import (
+    ProjectCreate,
+    ProjectResponse,
+    ProjectSaved,
+    ProjectUpdate,
+    integration_fields,
+    integration_problem,
+)
 from api.schemas.workflows import WorkflowResponse
-from db.enums import ACTIVE_WORKFLOW_STATUSES, ProjectStatus, ProjectType, WorkflowStatus, WorkflowType
+from db import crud
+from db.enums import ProjectStatus, ProjectType, WorkflowStatus, WorkflowType
 from db.models import Agent, Project, Workflow
-from db.queries import contains_pattern
+from db.queries import contains_pattern, where_given
 from integrations import check_target, project_targets
 
 TARGET_CHECK_TIMEOUT = 5  # seconds Jira or Confluence may take to confirm a project's key when it is saved
@@ -20,8 +28,8 @@ TARGET_CHECK_TIMEOUT = 5  # seconds Jira or Confluence may take to confirm a pro
 router = APIRouter(prefix="/projects", tags=["projects"], responses=COMMON_ERRORS)
 
 
-def _check_integrations(project: Project) -> None:
-    if problem := integration_problem(project):
+def _check_integrations(fields: dict[str, Any]) -> None:
+    if problem := integration_problem(fields):
         raise invalid(*problem)
 
 
@@ -43,11 +51,7 @@ def read_projects(
     type: ProjectType | None = None,
     search: Annotated[str | None, Query(max_length=255, description="Part of the name, any case.")] = None,
 ) -> Page[ProjectResponse]:
-    stmt = select(Project).order_by(Project.created_at.desc(), Project.id)
-    if status is not None:
-        stmt = stmt.where(Project.status == status)
-    if type is not None:
-        stmt = stmt.where(Project.type == type)
+    stmt = where_given(select(Project).order_by(Project.created_at.desc(), Project.id), status=status, type=type)
     if search:
         stmt = stmt.where(Project.name.ilike(contains_pattern(search.replace("\x00", ""))))
     return paginate(session, stmt, paging, ProjectResponse)
@@ -56,12 +60,8 @@ def read_projects(
 @router.post("", response_model=ProjectSaved, status_code=201)
 def create_project(request: Request, session: SessionDep, body: ProjectCreate) -> ProjectSaved:
     values = body.model_dump(exclude_none=True)
-    project = Project()
-    assign_fields(project, values)
-    _check_integrations(project)
-    session.add(project)
-    session.commit()
-    return _saved(request, project)
+    _check_integrations(values)
+    return _saved(request, crud.create_project(session=session, fields=values))
 
 
 @router.get("/{project_id}", response_model=ProjectResponse, responses=NOT_FOUND)
@@ -72,10 +72,9 @@ def read_project(session: SessionDep, project_id: uuid.UUID) -> Project:
 @router.put("/{project_id}", response_model=ProjectSaved, responses=NOT_FOUND)
 def update_project(request: Request, session: SessionDep, project_id: uuid.UUID, body: ProjectUpdate) -> ProjectSaved:
     project = get_or_404(session, Project, project_id, "Project")
-    assign_fields(project, body.model_dump(exclude_unset=True))
-    _check_integrations(project)
-    session.commit()
-    return _saved(request, project)
+    changes = body.model_dump(exclude_unset=True)
+    _check_integrations({**integration_fields(project), **changes})  # the project as it would be saved
+    return _saved(request, crud.update_project(session=session, project=project, changes=changes))
 
 
 @router.delete("/{project_id}", status_code=204, responses=NOT_FOUND)
@@ -83,16 +82,10 @@ def delete_project(request: Request, session: SessionDep, project_id: uuid.UUID)
     """Deletes the project with its workflows (and their messages, decisions, events); runs still going are
     terminated first. Its agents stay, unassigned."""
     project = get_or_404(session, Project, project_id, "Project")
-    going = session.scalars(
-        select(Workflow.workflow_id).where(
-            Workflow.project_id == project_id, Workflow.status.in_(ACTIVE_WORKFLOW_STATUSES)
-        )
-    ).all()
     runs = request.app.state.runs
-    for workflow_id in going:
+    for workflow_id in crud.active_workflow_ids(session=session, project_id=project_id):
         runs.call(runs.terminate, str(workflow_id), "its project was deleted through the Conclave API")
-    session.delete(project)
-    session.commit()
+    crud.delete_project(session=session, project=project)
     return Response(status_code=204)
 
 
@@ -117,8 +110,5 @@ def read_project_workflows(
         .where(Workflow.project_id == project_id)
         .order_by(Workflow.created_at.desc(), Workflow.workflow_id)
     )
-    if status is not None:
-        stmt = stmt.where(Workflow.status == status)
-    if workflow_type is not None:
-        stmt = stmt.where(Workflow.workflow_type == workflow_type)
+    stmt = where_given(stmt, status=status, workflow_type=workflow_type)
     return paginate(session, stmt, paging, WorkflowResponse)

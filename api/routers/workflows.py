@@ -7,11 +7,11 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activities.storage import StorageError
-from api.deps import PagingDep, SessionDep, assign_fields, get_or_404, paginate
+from api.deps import PagingDep, SessionDep, get_or_404, paginate
 from api.errors import COMMON_ERRORS, CONFLICT, NOT_FOUND, UNAVAILABLE, invalid
 from api.schemas.common import Page
 from api.schemas.workflows import (
@@ -25,18 +25,18 @@ from api.schemas.workflows import (
     WorkflowUpdate,
 )
 from api.temporal import TemporalRefused, TemporalUnavailable, run_control
+from db import crud
 from db.enums import ACTIVE_WORKFLOW_STATUSES, WorkflowStatus, WorkflowType
-from db.events import EventType, lock_event_log
+from db.events import EventType
 from db.models import Artifact, Decision, IntegrationLink, Project, Workflow, WorkflowEvent
-from db.records import set_workflow_status
+from db.queries import where_given
 from db.team import missing_roles, team_agents
 from integrations import CONFLUENCE, JIRA
+from workflows.run_state import RunState
 from workflows.templates import TEMPLATES, StepKind
 from workflows.types import ApprovalOptions, CodeOptions, DecisionApproval, RunInput, RunOptions
 
 router = APIRouter(prefix="/workflows", tags=["workflows"], responses=COMMON_ERRORS)
-
-RESUME_LOCK_CLASS = 0x636F6E63  # first key of the per-run advisory lock that serializes resumes ("conc")
 
 
 def _conflict(message: str) -> HTTPException:
@@ -70,12 +70,7 @@ def read_workflows(
     project_id: uuid.UUID | None = None,
 ) -> Page[WorkflowResponse]:
     stmt = select(Workflow).order_by(Workflow.created_at.desc(), Workflow.workflow_id)
-    if status is not None:
-        stmt = stmt.where(Workflow.status == status)
-    if workflow_type is not None:
-        stmt = stmt.where(Workflow.workflow_type == workflow_type)
-    if project_id is not None:
-        stmt = stmt.where(Workflow.project_id == project_id)
+    stmt = where_given(stmt, status=status, workflow_type=workflow_type, project_id=project_id)
     return paginate(session, stmt, paging, WorkflowResponse)
 
 
@@ -110,15 +105,15 @@ def create_workflow(request: Request, session: SessionDep, body: WorkflowCreate)
     if session.get(Project, body.project_id) is None:
         raise invalid("project_id", f"Project {body.project_id} not found")
     assigned = _check_team(session, body)
-    workflow = Workflow(status=WorkflowStatus.PENDING.value)
-    assign_fields(workflow, body.model_dump(exclude={"assigned_agents", "options"}))
-    workflow.assigned_agents = assigned or None
-    workflow.options = body.options.model_dump()
-    session.add(workflow)
-    session.commit()
+    workflow = crud.create_workflow(
+        session=session,
+        fields=body.model_dump(exclude={"assigned_agents", "options"}),
+        assigned_agents=assigned or None,
+        options=body.options.model_dump(),
+    )
     runs = run_control(request)
     try:
-        workflow.temporal_run_id = runs.call(
+        run_id = runs.call(
             runs.start,
             str(workflow.workflow_id),
             workflow.workflow_type,
@@ -126,12 +121,10 @@ def create_workflow(request: Request, session: SessionDep, body: WorkflowCreate)
             _run_input(request.app.state.settings, workflow),
         )
     except (TemporalUnavailable, TemporalRefused) as exc:
-        session.delete(workflow)  # nothing runs it: the request changes nothing
-        session.commit()
+        crud.delete_workflow(session=session, workflow=workflow)  # nothing runs it: the request changes nothing
         # refused: e.g. a Temporal cluster without Conclave's search attributes (README, "Scaling out")
         raise HTTPException(status_code=503, detail=f"the run could not be started: {exc}") from exc
-    session.commit()
-    return workflow
+    return crud.set_temporal_run_id(session=session, workflow=workflow, temporal_run_id=run_id)
 
 
 @router.get("/{workflow_id}", response_model=WorkflowDetailResponse, responses=NOT_FOUND)
@@ -144,11 +137,12 @@ def read_workflow(session: SessionDep, workflow_id: uuid.UUID) -> WorkflowDetail
         link.system: link
         for link in session.scalars(
             select(IntegrationLink).where(
-                IntegrationLink.workflow_id == workflow_id, IntegrationLink.ref == "",
+                IntegrationLink.workflow_id == workflow_id,
+                IntegrationLink.ref == "",
                 IntegrationLink.kind.in_(mirrors.values()),
             )
         )
-    }  # fmt: skip
+    }
     for system in mirrors:
         link = links.get(system)
         last = session.scalars(
@@ -174,9 +168,7 @@ def read_workflow(session: SessionDep, workflow_id: uuid.UUID) -> WorkflowDetail
 @router.put("/{workflow_id}", response_model=WorkflowResponse, responses=NOT_FOUND)
 def update_workflow(session: SessionDep, workflow_id: uuid.UUID, body: WorkflowUpdate) -> Workflow:
     workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
-    assign_fields(workflow, body.model_dump(exclude_unset=True))
-    session.commit()
-    return workflow
+    return crud.update_workflow(session=session, workflow=workflow, changes=body.model_dump(exclude_unset=True))
 
 
 @router.delete("/{workflow_id}", status_code=204, responses={**NOT_FOUND, **UNAVAILABLE})
@@ -186,9 +178,7 @@ def delete_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
     if workflow.status in ACTIVE_WORKFLOW_STATUSES:
         runs = run_control(request)
         runs.call(runs.terminate, str(workflow_id), "deleted through the Conclave API")
-    keys = list(session.scalars(select(Artifact.object_key).where(Artifact.workflow_id == workflow_id)))
-    session.delete(workflow)
-    session.commit()
+    keys = crud.delete_workflow(session=session, workflow=workflow)
     store = request.app.state.store
     for key in keys:
         with contextlib.suppress(StorageError):  # the rows are gone; an orphaned object is only disk space
@@ -212,12 +202,10 @@ def cancel_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
     closed = runs.call(runs.cancel, str(workflow_id))
     if closed is None:
         return workflow
-    lock_event_log(session)  # before the row: the lock order of db/events.py
-    session.refresh(workflow, with_for_update=True)  # the run may have recorded its end meanwhile
+    crud.lock_workflow(session=session, workflow=workflow)  # the run may have recorded its end meanwhile
     _check_cancellable(workflow)
     if closed in ("terminated", "timed_out", "gone"):  # ended in Temporal without recording it (CLI terminate)
-        set_workflow_status(session, workflow, WorkflowStatus.CANCELLED.value, f"the Temporal run was {closed}")
-        session.commit()
+        crud.mark_cancelled(session=session, workflow=workflow, reason=f"the Temporal run was {closed}")
     return workflow
 
 
@@ -225,10 +213,7 @@ def cancel_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
 def resume_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUID) -> Workflow:
     """Continues a failed or cancelled run after its last finished step (Temporal's reset): finished steps are not
     run again."""
-    # One resume of a run at a time (a second one waits here, then finds the run running: 409). Not a row lock: the
-    # resumed run's first activity locks the row as soon as Temporal has reset it, while this request still writes.
-    run_key = func.hashtext(str(workflow_id))
-    session.execute(select(func.pg_advisory_xact_lock(cast(RESUME_LOCK_CLASS, Integer), run_key)))
+    crud.lock_resumes(session=session, workflow_id=workflow_id)  # a second resume waits, then finds it running: 409
     workflow = get_or_404(session, Workflow, workflow_id, "Workflow")
     if workflow.status not in (WorkflowStatus.FAILED, WorkflowStatus.CANCELLED):
         raise _conflict(f"Workflow {workflow_id} is {workflow.status}: only a failed or cancelled run can be resumed")
@@ -240,12 +225,7 @@ def resume_workflow(request: Request, session: SessionDep, workflow_id: uuid.UUI
         str(workflow.project_id),
         _run_input(request.app.state.settings, workflow),
     )
-    lock_event_log(session)  # then the row: the lock order of db/events.py
-    session.refresh(workflow, with_for_update=True)
-    workflow.temporal_run_id = run_id
-    workflow.metrics = {**(workflow.metrics or {}), "resumes": (workflow.metrics or {}).get("resumes", 0) + 1}
-    set_workflow_status(session, workflow, WorkflowStatus.RUNNING.value)
-    session.commit()
+    crud.mark_resumed(session=session, workflow=workflow, temporal_run_id=run_id)
     return workflow
 
 
@@ -270,7 +250,7 @@ def approve_decision(
             raise invalid("variant_id", f"must be one of the decision's variants: {', '.join(map(str, ids))}")
     runs = run_control(request)
     approval = DecisionApproval(str(decision_id), body.action, body.variant_id, body.comment, body.author)
-    runs.call(runs.signal, str(workflow_id), "approve_decision", approval)
+    runs.call(runs.signal, str(workflow_id), RunState.approve_decision, approval)
     return workflow
 
 

@@ -1,6 +1,7 @@
 """Projects: field names are the seed's columns."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -49,12 +50,21 @@ class ProjectUpdate(ProjectFields, PartialUpdate):
     confluence_enabled: bool | Omittable = None
 
 
-def integration_problem(project: Any) -> tuple[str, str] | None:
-    """An enabled integration needs its key; checked on the merged row, so partial updates are covered."""
-    if project.jira_enabled and not project.jira_project_key:
-        return "jira_project_key", "is required when jira_enabled is true"
-    if project.confluence_enabled and not project.confluence_space_key:
-        return "confluence_space_key", "is required when confluence_enabled is true"
+# Each integration's switch and the key it needs.
+INTEGRATION_KEYS = {"jira_enabled": "jira_project_key", "confluence_enabled": "confluence_space_key"}
+
+
+def integration_fields(project: Any) -> dict[str, Any]:
+    """A saved project's integration switches and keys, by field name."""
+    return {name: getattr(project, name) for pair in INTEGRATION_KEYS.items() for name in pair}
+
+
+def integration_problem(fields: Mapping[str, Any]) -> tuple[str, str] | None:
+    """An enabled integration needs its key; check the fields the project will have (for a partial update, merged
+    with its saved ones)."""
+    for enabled, key in INTEGRATION_KEYS.items():
+        if fields.get(enabled) and not fields.get(key):
+            return key, f"is required when {enabled} is true"
     return None
 
 

@@ -39,14 +39,18 @@ class ApprovalOptions(InputModel):
 
 class CodeOptions(InputModel):
     rounds: int = Field(
-        DEFAULT_TEST_ROUNDS, ge=1, le=MAX_TEST_ROUNDS,
+        DEFAULT_TEST_ROUNDS,
+        ge=1,
+        le=MAX_TEST_ROUNDS,
         description="Test runs in the sandbox, the first included; each later one follows a repair of the code.",
-    )  # fmt: skip
+    )
     candidates: int = Field(
-        DEFAULT_CANDIDATES, ge=1, le=MAX_CANDIDATES,
+        DEFAULT_CANDIDATES,
+        ge=1,
+        le=MAX_CANDIDATES,
         description="Modules written at first, and rewrites in each repair (other temperatures and seeds); the one "
         "passing most tests goes on.",
-    )  # fmt: skip
+    )
 
 
 class WorkflowOptions(InputModel):
@@ -59,10 +63,12 @@ class WorkflowOptions(InputModel):
         description="The code loop of feature_development, bug_fix and refactoring.",
     )
     seed: int | None = Field(
-        None, ge=0, le=2**31 - 1,
+        None,
+        ge=0,
+        le=2**31 - 1,
         description="Fixes the sampling of every model call of the run: with the same requirement, team, model and "
         "machine, a run gives the same answers again. Unset: each run samples anew (seeded from its id).",
-    )  # fmt: skip
+    )
 
 
 class WorkflowCreate(InputModel):

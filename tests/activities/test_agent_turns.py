@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from activities.agent_turns import TurnConfigurationError, hold_decision, run_agent_turn
+from activities.agent_turns import run_agent_turn
+from activities.decisions import hold_decision
 from activities.storage import ArtifactStore
+from activities.turn_io import TurnConfigurationError
 from activities.types import DecisionRequest, TurnRequest
 from agents.llm import CompletionRequest
 from agents.llm.llama_cpp import LlamaCppBackend
@@ -28,10 +30,15 @@ def team(db: Engine, model_seed: int) -> dict[str, uuid.UUID]:
         session.add(project)
         session.flush()
         workflow = Workflow(
-            project_id=project.id, name="Add slugify", workflow_type="feature_development", status="running",
-            priority="medium", requirement="Write slugify(text): lowercase, words joined by hyphens.",
-            created_by="test", options={"seed": model_seed},  # the real-model turns sample alike on every test run
-        )  # fmt: skip
+            project_id=project.id,
+            name="Add slugify",
+            workflow_type="feature_development",
+            status="running",
+            priority="medium",
+            requirement="Write slugify(text): lowercase, words joined by hyphens.",
+            created_by="test",
+            options={"seed": model_seed},  # the real-model turns sample alike on every test run
+        )
         agents = {
             role: Agent(name=f"{role.title()} Bot", role=role, status="idle", model="m", project_id=project.id)
             for role in ("architect", "developer", "reviewer")
@@ -57,9 +64,15 @@ def events(engine: Engine) -> list[WorkflowEvent]:
 def test_a_turn_records_its_message_files_usage_and_events(db: Engine, store: ArtifactStore, team: dict) -> None:
     llm = ScriptedBackend([CODE_REPLY, OK_CHECK])
     request = TurnRequest(
-        workflow_id=str(team["workflow"]), step="implementation", turn="draft", agent_id=str(team["developer"]),
-        task="Write src/slug.py", addressed_to=[str(team["reviewer"])], requires_response=True, urgency="high",
-    )  # fmt: skip
+        workflow_id=str(team["workflow"]),
+        step="implementation",
+        turn="draft",
+        agent_id=str(team["developer"]),
+        task="Write src/slug.py",
+        addressed_to=[str(team["reviewer"])],
+        requires_response=True,
+        urgency="high",
+    )
     result = run_agent_turn(request, llm=llm, engine=db, store=store)
 
     assert [a["path"] for a in result.artifacts] == ["src/slug.py"]
@@ -102,9 +115,12 @@ def test_the_same_turn_twice_writes_one_set_of_rows_and_calls_the_model_once(
 ) -> None:
     llm = ScriptedBackend([CODE_REPLY, OK_CHECK])
     request = TurnRequest(
-        workflow_id=str(team["workflow"]), step="implementation", turn="draft", agent_id=str(team["developer"]),
+        workflow_id=str(team["workflow"]),
+        step="implementation",
+        turn="draft",
+        agent_id=str(team["developer"]),
         task="Write src/slug.py",
-    )  # fmt: skip
+    )
     first = run_agent_turn(request, llm=llm, engine=db, store=store)
     before = counts(db)
     second = run_agent_turn(request, llm=llm, engine=db, store=store)
@@ -117,17 +133,36 @@ def test_the_next_turn_sees_the_thread_and_the_files(db: Engine, store: Artifact
     wf = str(team["workflow"])
     run_agent_turn(
         TurnRequest(wf, "implementation", "draft", str(team["developer"]), "Write src/slug.py", self_check=False),
-        llm=ScriptedBackend([CODE_REPLY]), engine=db, store=store,
-    )  # fmt: skip
+        llm=ScriptedBackend([CODE_REPLY]),
+        engine=db,
+        store=store,
+    )
     with Session(db) as session, session.begin():
-        session.add(AgentMessage(workflow_id=team["workflow"], agent_name="Ada (person)", agent_role="human",
-                                 message_type="human", content="Please also strip punctuation."))  # fmt: skip
+        session.add(
+            AgentMessage(
+                workflow_id=team["workflow"],
+                agent_name="Ada (person)",
+                agent_role="human",
+                message_type="human",
+                content="Please also strip punctuation.",
+            )
+        )
     reviewer_llm = ScriptedBackend()
     draft = run_agent_turn(
-        TurnRequest(wf, "review", "first", str(team["reviewer"]), "Review the code", kind="review", subject="code",
-                    review_artifact_ids=[]),
-        llm=reviewer_llm, engine=db, store=store,
-    )  # fmt: skip
+        TurnRequest(
+            wf,
+            "review",
+            "first",
+            str(team["reviewer"]),
+            "Review the code",
+            kind="review",
+            subject="code",
+            review_artifact_ids=[],
+        ),
+        llm=reviewer_llm,
+        engine=db,
+        store=store,
+    )
     prompt = reviewer_llm.requests[0].messages[-1].content
     assert "Developer Bot (developer), proposal: Here is the module." in prompt
     assert "A person on the team, human: Please also strip punctuation." in prompt
@@ -141,18 +176,31 @@ def test_a_review_gives_a_structured_verdict_recorded_on_its_message(
     wf = str(team["workflow"])
     produced = run_agent_turn(
         TurnRequest(wf, "implementation", "draft", str(team["developer"]), "Write src/slug.py", self_check=False),
-        llm=ScriptedBackend([CODE_REPLY]), engine=db, store=store,
-    )  # fmt: skip
+        llm=ScriptedBackend([CODE_REPLY]),
+        engine=db,
+        store=store,
+    )
     verdict = {
         "verdict": "approve",
         "summary": "Works for ASCII input.",
         "findings": [{"severity": "blocker", "issue": "Crashes on None", "suggestion": "Reject None early"}],
     }
     result = run_agent_turn(
-        TurnRequest(wf, "review", "first", str(team["reviewer"]), "Review the code", kind="review", subject="code",
-                    review_artifact_ids=[produced.artifacts[0]["artifact_id"]], parent_message_id=produced.message_id),
-        llm=ScriptedBackend([json.dumps(verdict)]), engine=db, store=store,
-    )  # fmt: skip
+        TurnRequest(
+            wf,
+            "review",
+            "first",
+            str(team["reviewer"]),
+            "Review the code",
+            kind="review",
+            subject="code",
+            review_artifact_ids=[produced.artifacts[0]["artifact_id"]],
+            parent_message_id=produced.message_id,
+        ),
+        llm=ScriptedBackend([json.dumps(verdict)]),
+        engine=db,
+        store=store,
+    )
     # a blocker is never approved (the review graph's stated rule)
     assert result.verdict == "request_changes" and result.findings == 1
     with Session(db) as session:
@@ -168,15 +216,23 @@ def test_a_decision_is_a_thread_of_proposal_votes_and_outcome(db: Engine, store:
     def vote(choice: str, reason: str) -> str:
         return json.dumps({"variant_id": choice, "reason": reason})
 
-    llm = ScriptedBackend([
-        vote("B", "Less code."), vote("A", "Keeps information."), vote("B", "Predictable output."),
-        "Dropping non-ASCII keeps slugs predictable.",
-    ])  # fmt: skip
+    llm = ScriptedBackend(
+        [
+            vote("B", "Less code."),
+            vote("A", "Keeps information."),
+            vote("B", "Predictable output."),
+            "Dropping non-ASCII keeps slugs predictable.",
+        ]
+    )
     voters = [str(team["architect"]), str(team["developer"]), str(team["reviewer"])]
     request = DecisionRequest(
-        workflow_id=str(team["workflow"]), step="design", key="non-ascii", problem="How to treat non-ASCII letters?",
-        agent_ids=voters, variants=[{"title": "Strip accents"}, {"title": "Drop non-ASCII", "description": "Remove"}],
-    )  # fmt: skip
+        workflow_id=str(team["workflow"]),
+        step="design",
+        key="non-ascii",
+        problem="How to treat non-ASCII letters?",
+        agent_ids=voters,
+        variants=[{"title": "Strip accents"}, {"title": "Drop non-ASCII", "description": "Remove"}],
+    )
     outcome = hold_decision(request, llm=llm, engine=db, store=store)
     assert (outcome.chosen_variant_id, outcome.chosen_title, outcome.tally) == ("B", "Drop non-ASCII", {"A": 1, "B": 2})
 
@@ -215,10 +271,18 @@ def test_a_decision_is_a_thread_of_proposal_votes_and_outcome(db: Engine, store:
 def test_a_tie_goes_to_the_leads_choice(db: Engine, store: ArtifactStore, team: dict) -> None:
     llm = ScriptedBackend(['{"variant_id": "B", "reason": "x"}', '{"variant_id": "A", "reason": "y"}', "Because."])
     outcome = hold_decision(
-        DecisionRequest(str(team["workflow"]), "design", "tie", "Pick one",
-                        [str(team["reviewer"]), str(team["developer"])], variants=[{"title": "One"}, {"title": "Two"}]),
-        llm=llm, engine=db, store=store,
-    )  # fmt: skip
+        DecisionRequest(
+            str(team["workflow"]),
+            "design",
+            "tie",
+            "Pick one",
+            [str(team["reviewer"]), str(team["developer"])],
+            variants=[{"title": "One"}, {"title": "Two"}],
+        ),
+        llm=llm,
+        engine=db,
+        store=store,
+    )
     assert outcome.chosen_variant_id == "B"  # the reviewer leads this decision and voted B
     with Session(db) as session:
         decision = session.get(Decision, uuid.UUID(outcome.decision_id))
@@ -245,8 +309,10 @@ def test_a_failed_model_call_marks_the_agent_and_records_no_message(
     with pytest.raises(LLMError):
         run_agent_turn(
             TurnRequest(str(team["workflow"]), "s", "t", str(team["developer"]), "Do it"),
-            llm=ScriptedBackend([fail]), engine=db, store=store,
-        )  # fmt: skip
+            llm=ScriptedBackend([fail]),
+            engine=db,
+            store=store,
+        )
     with Session(db) as session:
         agent = session.get(Agent, team["developer"])
     assert agent is not None and agent.status == "error" and "unreachable" in (agent.current_task or "")
@@ -259,14 +325,23 @@ def test_a_real_model_turn_and_decision_are_recorded_with_their_usage(
     wf = str(team["workflow"])
     turn = run_agent_turn(
         TurnRequest(wf, "design", "draft", str(team["architect"]), "Describe the module and its function."),
-        llm=real_llm, engine=db, store=store,
-    )  # fmt: skip
+        llm=real_llm,
+        engine=db,
+        store=store,
+    )
     outcome = hold_decision(
-        DecisionRequest(wf, "design", "errors", "What should slugify do with an empty string?",
-                        [str(team["architect"]), str(team["developer"]), str(team["reviewer"])],
-                        variants=[{"title": "Return an empty string"}, {"title": "Raise ValueError"}]),
-        llm=real_llm, engine=db, store=store,
-    )  # fmt: skip
+        DecisionRequest(
+            wf,
+            "design",
+            "errors",
+            "What should slugify do with an empty string?",
+            [str(team["architect"]), str(team["developer"]), str(team["reviewer"])],
+            variants=[{"title": "Return an empty string"}, {"title": "Raise ValueError"}],
+        ),
+        llm=real_llm,
+        engine=db,
+        store=store,
+    )
     with Session(db) as session:
         messages = session.scalars(select(AgentMessage).order_by(AgentMessage.created_at)).all()
         decision = session.get(Decision, uuid.UUID(outcome.decision_id))

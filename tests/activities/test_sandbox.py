@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from temporalio.exceptions import CancelledError
 from temporalio.testing import ActivityEnvironment
 
-from activities.agent_turns import record_files, store_files
 from activities.definitions import ConclaveActivities
 from activities.sandbox import Limits, UnsafePath, isolation_available, run_pytest
 from activities.storage import ArtifactStore
+from activities.turn_io import record_files, store_files
 from activities.types import TestRunRequest
 from config import ROOT, Settings
 from db.models import Agent, AgentMessage, Project, Workflow, WorkflowEvent
@@ -56,8 +56,10 @@ def test_a_module_that_does_not_import_is_an_error_not_a_pass():
 def test_the_code_runs_at_a_lower_priority_than_the_worker():
     # a test run yields the cores to the model's generation beside it, and cannot take the priority back
     ours = os.nice(0)
-    files = with_test(f"assert os.nice(0) == {ours} + 7\ntry:\n    os.nice(-1)\nexcept PermissionError:\n    pass\n"
-                      f"assert os.nice(0) >= {ours} + 7")  # fmt: skip
+    files = with_test(
+        f"assert os.nice(0) == {ours} + 7\ntry:\n    os.nice(-1)\nexcept PermissionError:\n    pass\n"
+        f"assert os.nice(0) >= {ours} + 7"
+    )
     result = run_pytest(files, limits=replace(FAST, niceness=7))
     assert result.status == "passed", result.output
 
@@ -211,9 +213,19 @@ def test_as_an_activity_it_records_the_round_heartbeats_and_a_cancel_kills_it(
         event = session.scalars(
             select(WorkflowEvent).where(WorkflowEvent.event_type == "workflow_progress_update")
         ).one()
-        assert event.data == {"step": "verification", "tests": {
-            "round": 1, "candidate": 1, "status": "failed", "passed": 0, "failed": 1, "errors": 0, "total": 1,
-            "reason": None}}  # fmt: skip
+        assert event.data == {
+            "step": "verification",
+            "tests": {
+                "round": 1,
+                "candidate": 1,
+                "status": "failed",
+                "passed": 0,
+                "failed": 1,
+                "errors": 0,
+                "total": 1,
+                "reason": None,
+            },
+        }
     again = environment.run(activities.run_tests, request)
     assert again.result == done.result, "a retried round returns what was recorded, without running again"
 

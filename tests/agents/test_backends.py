@@ -29,10 +29,25 @@ def openai_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
     port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--api_key", API_KEY],
-        stdout=log.open("w"), stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": ""},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--api_key",
+            API_KEY,
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     base = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 60

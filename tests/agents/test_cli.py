@@ -22,9 +22,18 @@ def test_produce_prints_the_agents_message_and_its_files() -> None:
 
 def test_decide_prints_proposal_votes_and_decision() -> None:
     result = run_cli(
-        "decide", "--problem", "Which store?", "--variant", "PostgreSQL", "--variant", "Files",
-        "--roles", "architect,reviewer", "--requirement", "Keep sessions",
-    )  # fmt: skip
+        "decide",
+        "--problem",
+        "Which store?",
+        "--variant",
+        "PostgreSQL",
+        "--variant",
+        "Files",
+        "--roles",
+        "architect,reviewer",
+        "--requirement",
+        "Keep sessions",
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Options:\nA: PostgreSQL\nB: Files" in out

@@ -80,8 +80,15 @@ def test_empty_blocks_are_dropped_and_duplicate_paths_renamed() -> None:
 
 @pytest.mark.parametrize(
     ("path", "expected"),
-    [("src/a.py", "src/a.py"), ("./src//a.py", "src/a.py"), ("/etc/passwd", None), ("../x.py", None),
-     ("a/../../x.py", None), ("C:/x.py", None), ("`b.py`", "b.py")],
-)  # fmt: skip
+    [
+        ("src/a.py", "src/a.py"),
+        ("./src//a.py", "src/a.py"),
+        ("/etc/passwd", None),
+        ("../x.py", None),
+        ("a/../../x.py", None),
+        ("C:/x.py", None),
+        ("`b.py`", "b.py"),
+    ],
+)
 def test_paths_never_leave_the_workspace(path: str, expected: str | None) -> None:
     assert safe_path(path) == expected

@@ -1,17 +1,15 @@
 """Python out of small models' answers: the right block, no demo code, never an empty or broken module."""
 
 from activities.sandbox import Limits, run_pytest
+from agents.module_files import module_files, pick_block, python_module
 from agents.prompts import FailingTest, failures_block
+from agents.pytest_file import guard_tests
 from agents.python_source import (
-    guard_tests,
     interface,
     missing_imports,
-    module_files,
     named_in,
     named_modules,
     path_for_tests,
-    pick_block,
-    python_module,
     source_of_test,
     strip_demo,
     syntax_error,
@@ -48,8 +46,13 @@ def test_top_level_demo_code_is_removed_and_definitions_kept():
         stripped
         == '"""Slugs."""\nimport re\n\nSEPARATOR = "-"\n\n\n@staticmethod\ndef slugify(text):\n    return text\n'
     )
-    assert removed == ['print(slugify("A B"))', 'result = print("x")', 'for word in ["a"]:', 'slugify("x")',
-                       'if __name__ == "__main__":']  # fmt: skip
+    assert removed == [
+        'print(slugify("A B"))',
+        'result = print("x")',
+        'for word in ["a"]:',
+        'slugify("x")',
+        'if __name__ == "__main__":',
+    ]
 
 
 def test_an_empty_or_broken_module_is_never_accepted():
@@ -115,8 +118,10 @@ def test_the_tester_sees_signatures_not_bodies_and_a_failing_test_is_found_by_it
     assert "def push(self, item: int) -> None: ..." in api and "def __init__(self): ..." in api
     assert "def peek(s: 'Stack') -> int: ...\n    # The top item." in api
     assert "append" not in api and "_secret" not in api
-    tests = {"tests/test_stack.py": "class TestStack:\n    def test_push(self):\n        assert 1\n\n"
-             "def test_b():\n    pass\n"}  # fmt: skip
+    tests = {
+        "tests/test_stack.py": "class TestStack:\n    def test_push(self):\n        assert 1\n\n"
+        "def test_b():\n    pass\n"
+    }
     assert source_of_test(tests, "tests/test_stack.py::TestStack::test_push[1]").startswith("def test_push(self):")
     assert source_of_test(tests, "tests/test_stack.py::test_b") == "def test_b():\n    pass"
     assert source_of_test(tests, "tests/test_stack.py::test_missing") == ""
@@ -184,8 +189,12 @@ def test_a_test_of_many_independent_checks_becomes_one_test_per_check():
     result = run_pytest(tests.files | modules, limits=Limits(wall_seconds=60))
     outcomes = {t.name.split("::")[1]: t.outcome for t in result.tests}
     # one wrong example no longer hides the others; a test that sets up state is kept whole
-    assert outcomes == {"test_to_roman_1": "passed", "test_to_roman_2": "failed", "test_to_roman_3": "failed",
-                        "test_state": "passed"}  # fmt: skip
+    assert outcomes == {
+        "test_to_roman_1": "passed",
+        "test_to_roman_2": "failed",
+        "test_to_roman_3": "failed",
+        "test_state": "passed",
+    }
 
 
 def test_tests_that_contradict_each_other_are_dropped_and_repeats_kept_once():

@@ -15,8 +15,8 @@ from agents.llm.scripted import ScriptedBackend, default_reply
 from agents.produce import SelfCheck, produce
 from agents.prompts import propose_messages
 from agents.review import Verdict, review
+from agents.ruling import ruling_model
 from agents.structured import max_answer_tokens, schema_for
-from agents.write_code import ruling_model
 
 CONTEXT = TurnContext(
     requirement="Write a function slugify(text) that lowercases text and joins its words with hyphens.",
@@ -80,9 +80,10 @@ def test_the_grammar_bounds_each_string_and_holds_the_number_of_items(
     schema = schema_for(Proposal)
     messages = propose_messages(VOTERS[0], "Which data structure should hold the slug cache?", "", CONTEXT)
     completion = real_llm.complete(
-        CompletionRequest(messages, temperature=0.4, max_tokens=max_answer_tokens(schema) or 0, json_schema=schema,
-                          seed=seed)
-    )  # fmt: skip
+        CompletionRequest(
+            messages, temperature=0.4, max_tokens=max_answer_tokens(schema) or 0, json_schema=schema, seed=seed
+        )
+    )
     assert completion.finish_reason == "stop", "the answer ended by itself, not at max_tokens"
     raw = json.loads(completion.text)  # the raw answer, before any repair or validation
     assert 2 <= len(raw["variants"]) <= 3
@@ -127,8 +128,9 @@ def test_a_proposal_that_cannot_be_read_gives_the_default_option() -> None:
 
 def test_votes_that_cannot_be_read_count_by_id_or_abstain() -> None:
     variants = [Variant("A", "Dict"), Variant("B", "List")]
-    by_id = decide(by_schema(Vote=UNREADABLE, Choice='{"variant_id": "B"}'), "Which?", VOTERS, CONTEXT,
-                   variants=variants)  # fmt: skip
+    by_id = decide(
+        by_schema(Vote=UNREADABLE, Choice='{"variant_id": "B"}'), "Which?", VOTERS, CONTEXT, variants=variants
+    )
     assert [v.variant_id for v in by_id.votes] == ["B", "B", "B"] and by_id.chosen_variant_id == "B"
     assert [f.action for f in by_id.fallbacks] == ["id_only"] * 3
 
@@ -139,8 +141,12 @@ def test_votes_that_cannot_be_read_count_by_id_or_abstain() -> None:
 
 def test_a_verdict_that_cannot_be_read_falls_back_to_a_bare_verdict_then_to_none() -> None:
     reviewer = AgentConfig.from_template("reviewer")
-    bare = review(by_schema(Verdict=UNREADABLE, BareVerdict='{"verdict": "approve", "summary": "Fine."}'),
-                  reviewer, CONTEXT, "def f(): pass")  # fmt: skip
+    bare = review(
+        by_schema(Verdict=UNREADABLE, BareVerdict='{"verdict": "approve", "summary": "Fine."}'),
+        reviewer,
+        CONTEXT,
+        "def f(): pass",
+    )
     assert bare.approved and bare.verdict is not None and bare.verdict.findings == []
     assert [f.action for f in bare.fallbacks] == ["verdict_only"]
 

@@ -3,7 +3,7 @@
 from agents.config import AgentConfig
 from agents.llm.scripted import ScriptedBackend
 from agents.prompts import FailingTest
-from agents.write_code import RuledOut, rule_on_tests
+from agents.ruling import RuledOut, rule_on_tests
 from db.enums import AgentRole
 
 REVIEWER = AgentConfig.from_template(AgentRole.REVIEWER)

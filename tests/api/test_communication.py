@@ -27,8 +27,8 @@ def conversation(db: Engine) -> dict[str, Any]:
     run = new_run(db)
     usage = {"prompt_tokens": 100, "completion_tokens": 20, "latency_ms": 1000}
     proposal = say(db, run, "Ann", "architect", "proposal", "Option A or B?", requires_response=True, **usage)
-    vote = say(db, run, "Dev", "developer", "answer", "I vote A", parent_message_id=proposal,
-               prompt_tokens=50, completion_tokens=10, latency_ms=500)  # fmt: skip
+    vote_usage = {"prompt_tokens": 50, "completion_tokens": 10, "latency_ms": 500}
+    vote = say(db, run, "Dev", "developer", "answer", "I vote A", parent_message_id=proposal, **vote_usage)
     human = say(db, run, "Ada", "human", "human", "A, please.", parent_message_id=vote)
     outcome = say(db, run, "Ann", "architect", "decision", "Decision: A", parent_message_id=proposal, **usage)
     question = say(db, run, "Rev", "reviewer", "question", "Which locale?", requires_response=True)
@@ -37,12 +37,27 @@ def conversation(db: Engine) -> dict[str, Any]:
         record_decision(
             session,
             DecisionRecord(
-                uuid.uuid4(), run, "A or B", "", [{"id": "A", "title": "A"}, {"id": "B", "title": "B"}],
-                [{"agent_name": "Dev", "variant_id": "A"}], "A", "because", [], proposal,
+                uuid.uuid4(),
+                run,
+                "A or B",
+                "",
+                [{"id": "A", "title": "A"}, {"id": "B", "title": "B"}],
+                [{"agent_name": "Dev", "variant_id": "A"}],
+                "A",
+                "because",
+                [],
+                proposal,
             ),
-        )  # fmt: skip
-    return {"run": run, "proposal": proposal, "vote": vote, "human": human, "outcome": outcome,
-            "question": question, "note": note}  # fmt: skip
+        )
+    return {
+        "run": run,
+        "proposal": proposal,
+        "vote": vote,
+        "human": human,
+        "outcome": outcome,
+        "question": question,
+        "note": note,
+    }
 
 
 def test_threads_nest_replies_under_the_message_they_answer(client: TestClient, conversation: dict[str, Any]):
@@ -51,8 +66,10 @@ def test_threads_nest_replies_under_the_message_they_answer(client: TestClient, 
     assert page["total"] == 3
     first, second, third = page["items"]
     assert [first["message_id"], second["message_id"], third["message_id"]] == [
-        str(c["proposal"]), str(c["question"]), str(c["note"])
-    ]  # fmt: skip
+        str(c["proposal"]),
+        str(c["question"]),
+        str(c["note"]),
+    ]
     assert [r["message_id"] for r in first["replies"]] == [str(c["vote"]), str(c["outcome"])]
     assert [r["message_id"] for r in first["replies"][0]["replies"]] == [str(c["human"])]
     assert first["message_count"] == 4 and second["message_count"] == 1
@@ -69,8 +86,13 @@ def test_stats_count_by_type_and_author_with_tokens_latency_and_open_questions(
     stats = client.get(f"/api/communication/{conversation['run']}/stats").json()
     assert stats["total_messages"] == 6
     assert stats["by_type"] == {
-        "proposal": 1, "answer": 1, "human": 1, "decision": 1, "question": 1, "status_update": 1
-    }  # fmt: skip
+        "proposal": 1,
+        "answer": 1,
+        "human": 1,
+        "decision": 1,
+        "question": 1,
+        "status_update": 1,
+    }
     assert stats["threads"] == 3 and stats["decisions"] == 1
     assert (stats["prompt_tokens"], stats["completion_tokens"], stats["total_tokens"]) == (250, 50, 300)
     assert stats["average_latency_ms"] == pytest.approx((1000 + 500 + 1000) / 3, abs=0.1)
@@ -80,8 +102,12 @@ def test_stats_count_by_type_and_author_with_tokens_latency_and_open_questions(
     assert (ann["agent_name"], ann["messages"], ann["prompt_tokens"]) == ("Ann", 2, 200)
     assert ann["average_latency_ms"] == 1000
     assert {a["agent_name"]: a["messages"] for a in stats["by_agent"]} == {
-        "Ann": 2, "Dev": 1, "Ada": 1, "Rev": 1, "Conclave": 1
-    }  # fmt: skip
+        "Ann": 2,
+        "Dev": 1,
+        "Ada": 1,
+        "Rev": 1,
+        "Conclave": 1,
+    }
     assert stats["first_message_at"] <= stats["last_message_at"]
 
 
@@ -120,8 +146,14 @@ def test_posting_checks_the_run_its_state_and_the_body_and_changes_nothing_when_
     assert missing.status_code == 404
     closed = client.post(f"/api/communication/{finished}/messages", json={"content": "hi"})
     assert closed.status_code == 409 and "completed" in closed.json()["detail"]
-    for body in ({"content": "   "}, {"content": ""}, {}, {"content": "hi", "mood": "happy"},
-                 {"content": "x" * 20_001}, {"content": "hi", "author": ""}):  # fmt: skip
+    for body in (
+        {"content": "   "},
+        {"content": ""},
+        {},
+        {"content": "hi", "mood": "happy"},
+        {"content": "x" * 20_001},
+        {"content": "hi", "author": ""},
+    ):
         assert client.post(url, json=body).status_code == 422, body
     stranger = say(db, other, "Zed", "developer", "proposal", "elsewhere")
     misplaced = client.post(url, json={"content": "hi", "parent_message_id": str(stranger)})

@@ -1,7 +1,7 @@
 """The quality benchmark's tasks are sound: every reference passes its hidden tests in the sandbox, and a module
 that does nothing fails them (so the hidden tests can fail)."""
 
-from bench.quality import Attempt, check_tasks, load_tasks, score
+from bench.task_suite import Attempt, check_tasks, load_tasks, score
 
 WRONG = "def nothing():\n    pass\n"
 

@@ -176,8 +176,13 @@ def test_confluence_refuses_malformed_storage_and_stale_versions():
             assert error.value.response.status_code == 400 and "Error parsing xhtml" in str(error.value), body
         assert fake.pages == {}
         page = confluence.create_page("DOCS", "Good", '<ac:structured-macro ac:name="toc"/><p>&#160;</p>')
-        stale = {"id": page["id"], "type": "page", "title": "Good", "version": {"number": 1},
-                 "body": {"storage": {"value": "<p>v</p>", "representation": "storage"}}}  # fmt: skip
+        stale = {
+            "id": page["id"],
+            "type": "page",
+            "title": "Good",
+            "version": {"number": 1},
+            "body": {"storage": {"value": "<p>v</p>", "representation": "storage"}},
+        }
         with pytest.raises(HTTPError) as error:
             confluence.put(f"rest/api/content/{page['id']}", data=stale)
         assert error.value.response.status_code == 409

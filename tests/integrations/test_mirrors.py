@@ -32,11 +32,15 @@ def atlassian(request: pytest.FixtureRequest) -> Iterator[FakeAtlassian]:
 def configured(settings: Settings, fake: FakeAtlassian, **changes: object) -> Settings:
     return settings.model_copy(
         update={
-            "jira_url": fake.jira_url, "jira_username": JIRA_USER, "jira_api_token": SecretStr(JIRA_TOKEN),
-            "confluence_url": fake.confluence_url, "confluence_username": CONFLUENCE_USER,
-            "confluence_api_token": SecretStr(CONFLUENCE_TOKEN), **changes,
+            "jira_url": fake.jira_url,
+            "jira_username": JIRA_USER,
+            "jira_api_token": SecretStr(JIRA_TOKEN),
+            "confluence_url": fake.confluence_url,
+            "confluence_username": CONFLUENCE_USER,
+            "confluence_api_token": SecretStr(CONFLUENCE_TOKEN),
+            **changes,
         }
-    )  # fmt: skip
+    )
 
 
 def jira_mirror(settings: Settings, db: Engine, run: object) -> JiraMirror:
@@ -125,11 +129,21 @@ def test_the_page_is_created_once_then_versioned_and_a_namesake_gets_its_own(
 def test_the_page_shows_every_text_as_written(settings: Settings, db: Engine, atlassian: FakeAtlassian):
     hostile = "a <script>alert(1)</script> & b \"c\" 'd' ]]> \x07 &nbsp; é"
     report = RunReport(
-        workflow_id="w", name=hostile, workflow_type="bug_fix", status="completed", priority="high",
-        project=hostile, requirement=f"{hostile}\n\nsecond paragraph", description=None, created_by=hostile,
-        started_at=None, completed_at=None, tokens=1234, conclave_url=f"http://x/?a=1&b={hostile}",
+        workflow_id="w",
+        name=hostile,
+        workflow_type="bug_fix",
+        status="completed",
+        priority="high",
+        project=hostile,
+        requirement=f"{hostile}\n\nsecond paragraph",
+        description=None,
+        created_by=hostile,
+        started_at=None,
+        completed_at=None,
+        tokens=1234,
+        conclave_url=f"http://x/?a=1&b={hostile}",
         steps=[StepReport(title=hostile, status="completed", agent=hostile, summary=hostile, error=hostile)],
-    )  # fmt: skip
+    )
     body = render(report)
     assert "<script>" not in body and "&lt;script&gt;" in body and "&amp;nbsp;" in body and "\x07" not in body
     settings = configured(settings, atlassian)
@@ -186,8 +200,14 @@ def test_health_and_project_save_say_what_stands_in_the_way(settings: Settings, 
     assert down[CONFLUENCE]["status"] == "down" and "could not be reached" in str(down[CONFLUENCE]["detail"])
 
     with TestClient(create_app(good)) as client:
-        body = {"name": "P", "type": "library", "jira_enabled": True, "jira_project_key": "NOPE",
-                "confluence_enabled": True, "confluence_space_key": "DOCS"}  # fmt: skip
+        body = {
+            "name": "P",
+            "type": "library",
+            "jira_enabled": True,
+            "jira_project_key": "NOPE",
+            "confluence_enabled": True,
+            "confluence_space_key": "DOCS",
+        }
         saved = client.post("/api/projects", json=body)
         assert saved.status_code == 201
         [warning] = saved.json()["warnings"]

@@ -32,8 +32,13 @@ def staffed_project(api: httpx.Client, roles: tuple[str, ...] = ALL_ROLES, max_t
 
 
 def start_run(api: httpx.Client, project_id: str, workflow_type: str = "feature_development", **extra: Any) -> str:
-    body = {"project_id": project_id, "name": f"{workflow_type} run", "workflow_type": workflow_type,
-            "requirement": REQUIREMENT, **extra}  # fmt: skip
+    body = {
+        "project_id": project_id,
+        "name": f"{workflow_type} run",
+        "workflow_type": workflow_type,
+        "requirement": REQUIREMENT,
+        **extra,
+    }
     response = api.post("/api/workflows", json=body)
     assert response.status_code == 201, response.text
     return str(response.json()["workflow_id"])

@@ -148,20 +148,31 @@ def test_an_artifact_downloads_under_its_own_name(client: TestClient, db: Engine
     project_id = client.post("/api/projects", json={"name": "p", "type": "library"}).json()["id"]
     with Session(db) as session, session.begin():
         workflow = Workflow(
-            project_id=project_id, name="w", workflow_type="documentation", status="completed", priority="medium",
-            requirement="r", created_by="t",
-        )  # fmt: skip
+            project_id=project_id,
+            name="w",
+            workflow_type="documentation",
+            status="completed",
+            priority="medium",
+            requirement="r",
+            created_by="t",
+        )
         session.add(workflow)
         session.flush()
         stored = store.put(f"workflows/{workflow.workflow_id}/docs/guide café.md", "# Café\n".encode(), "text/markdown")
         record_artifact(
             session,
             ArtifactRecord(
-                artifact_id=uuid.uuid4(), workflow_id=workflow.workflow_id, step="document", path="docs/guide café.md",
-                object_key=stored.key, size_bytes=stored.size_bytes, sha256=stored.sha256,
-                content_type=stored.content_type, created_by_agent_id=None,
+                artifact_id=uuid.uuid4(),
+                workflow_id=workflow.workflow_id,
+                step="document",
+                path="docs/guide café.md",
+                object_key=stored.key,
+                size_bytes=stored.size_bytes,
+                sha256=stored.sha256,
+                content_type=stored.content_type,
+                created_by_agent_id=None,
             ),
-        )  # fmt: skip
+        )
         workflow_id = workflow.workflow_id
     listed = client.get(f"/api/workflows/{workflow_id}/artifacts").json()["items"]
     response = client.get(f"/api/workflows/{workflow_id}/artifacts/{listed[0]['id']}")

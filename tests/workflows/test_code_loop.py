@@ -118,15 +118,20 @@ def test_failing_code_is_repaired_in_round_2_and_the_stored_files_pass_again(api
     rounds = [m for m in messages(api, workflow_id) if m["content"].startswith("Test round")]
     assert [m["message_type"] for m in rounds] == ["review"] * 4
     assert sorted(m["content"].split(":")[0] for m in rounds) == [
-        "Test round 1, candidate 1 of 2", "Test round 1, candidate 2 of 2",
-        "Test round 2, candidate 1 of 2", "Test round 2, candidate 2 of 2",
-    ]  # fmt: skip
+        "Test round 1, candidate 1 of 2",
+        "Test round 1, candidate 2 of 2",
+        "Test round 2, candidate 1 of 2",
+        "Test round 2, candidate 2 of 2",
+    ]
     rounds.sort(key=lambda m: m["content"])
     assert "1 of 3 tests pass" in rounds[0]["content"] and "3 of 3 tests pass" in rounds[3]["content"]
     progress = [e.data["tests"] for e in events(db, workflow_id) if "tests" in e.data]
     assert sorted((t["round"], t["candidate"], t["passed"], t["total"]) for t in progress) == [
-        (1, 1, 1, 3), (1, 2, 0, 3), (2, 1, 0, 3), (2, 2, 3, 3)
-    ]  # fmt: skip
+        (1, 1, 1, 3),
+        (1, 2, 0, 3),
+        (2, 1, 0, 3),
+        (2, 2, 3, 3),
+    ]
 
     # the final module, its tests and the report are the step's files; run again, they pass as the report says
     files = run_files(api, workflow_id, "verification")
@@ -251,16 +256,18 @@ def test_code_kept_from_before_a_ruling_is_run_again_without_the_tests_ruled_out
     runs = ("Test round", "Final test run")
     said = [m["content"].split(" (")[0] for m in messages(api, workflow_id) if m["content"].startswith(runs)]
     assert said == [
-        "Test round 1: 1 of 4 tests pass", "Test round 2: 0 of 3 tests pass",
+        "Test round 1: 1 of 4 tests pass",
+        "Test round 2: 0 of 3 tests pass",
         "Final test run of the code kept: 1 of 3 tests pass",
-    ]  # fmt: skip
+    ]
     metrics = run["metrics"]
     assert (metrics["code_status"], metrics["code_tests_passed"], metrics["code_tests_total"]) == ("failed", 1, 3)
     files = run_files(api, workflow_id, "verification")
     assert "split(' ')" in files["textstats.py"], "the code that did best is the one kept"
     report = json.loads(files["reports/test-report.json"])
     again = run_pytest(
-        {p: t for p, t in files.items() if p.endswith(".py")}, limits=Limits(wall_seconds=30),
+        {p: t for p, t in files.items() if p.endswith(".py")},
+        limits=Limits(wall_seconds=30),
         deselect=[r["test"] for r in report["ruled_out"]],
-    )  # fmt: skip
+    )
     assert (again.passed, again.total) == (report["passed"], report["total"]) == (1, 3)

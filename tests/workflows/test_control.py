@@ -18,6 +18,7 @@ from agents.llm import CompletionRequest, LLMError
 from agents.llm.scripted import ScriptedBackend
 from api.temporal import reset_point
 from db.models import Agent, Decision
+from workflows.run_state import RunState
 from workflows.types import HumanMessage
 
 from .support import events, messages, staffed_project, start_run, temporal_status, wait_for, wait_until
@@ -90,7 +91,7 @@ def test_failed_step_is_recorded_and_resume_skips_finished_steps(api: TestClient
     wait_until(lambda: asked(llm, IMPLEMENT_TASK), what="the implementation under way")
     note = "Use the standard library only."  # arrives after the last finished step: a resume delivers it again
     runs = api.app.state.runs  # type: ignore[attr-defined]
-    api.portal.call(runs.signal, workflow_id, "human_message", HumanMessage(note, author="Ada"))  # type: ignore[union-attr]
+    api.portal.call(runs.signal, workflow_id, RunState.human_message, HumanMessage(note, author="Ada"))  # type: ignore[union-attr]
 
     run = wait_for(api, workflow_id, "failed", "completed", timeout=60)
     assert run["status"] == "failed"

@@ -36,12 +36,16 @@ def run_settings(run_settings: Settings, atlassian: FakeAtlassian) -> Settings:
     """The usual run settings, with Jira and Confluence at the local server and short sync retries."""
     return run_settings.model_copy(
         update={
-            "jira_url": atlassian.jira_url, "jira_username": JIRA_USER, "jira_api_token": SecretStr(JIRA_TOKEN),
-            "confluence_url": atlassian.confluence_url, "confluence_username": CONFLUENCE_USER,
-            "confluence_api_token": SecretStr(CONFLUENCE_TOKEN), "integration_max_attempts": 2,
+            "jira_url": atlassian.jira_url,
+            "jira_username": JIRA_USER,
+            "jira_api_token": SecretStr(JIRA_TOKEN),
+            "confluence_url": atlassian.confluence_url,
+            "confluence_username": CONFLUENCE_USER,
+            "confluence_api_token": SecretStr(CONFLUENCE_TOKEN),
+            "integration_max_attempts": 2,
             "public_url": "http://conclave.test",
         }
-    )  # fmt: skip
+    )
 
 
 def turn_mirrors_on(api: TestClient, project_id: str) -> list[str]:
@@ -194,9 +198,13 @@ def test_a_cancel_during_the_last_sync_of_a_failing_run_still_records_it(
 
 
 def test_an_unreachable_jira_is_recorded_and_the_run_completes(
-    api: TestClient, db: Engine, start_worker, atlassian: FakeAtlassian, run_settings: Settings,
+    api: TestClient,
+    db: Engine,
+    start_worker,
+    atlassian: FakeAtlassian,
+    run_settings: Settings,
     caplog: pytest.LogCaptureFixture,
-):  # fmt: skip
+):
     nowhere = f"http://127.0.0.1:{free_port()}/jira"
     run_settings.jira_url = nowhere  # the worker and the API share this object
     start_worker(ScriptedBackend())

@@ -88,9 +88,10 @@ def test_a_feature_run_on_the_default_model_ends_with_code_and_tests_that_pass_a
 
     # what the run claims is what its stored files do when anyone runs them again
     again = run_pytest(
-        {p: t for p, t in files.items() if p.endswith(".py")}, limits=Limits(wall_seconds=60),
+        {p: t for p, t in files.items() if p.endswith(".py")},
+        limits=Limits(wall_seconds=60),
         deselect=[r["test"] for r in report["ruled_out"]],
-    )  # fmt: skip
+    )
     claim = (metrics["code_status"], metrics["code_tests_passed"], metrics["code_tests_total"])
     assert claim == (report["status"], report["passed"], report["total"]) and claim[2] >= 1, report
     assert (again.status, again.passed, again.total) == claim
