@@ -25,6 +25,20 @@ from workflows.templates import (
 
 CODE_LOOP = "code-loop"
 
+
+def _code_under_review(name: str, title: str, task: str) -> StepSpec:
+    """The step the code loop replaced: the developer writes the code, the reviewer judges it, until approved."""
+    return StepSpec(
+        name,
+        title,
+        StepKind.REVIEW_LOOP,
+        AgentRole.DEVELOPER,
+        task + CODE_FILES,
+        reviewer_role=AgentRole.REVIEWER,
+        self_check=True,
+    )
+
+
 FEATURE_DEVELOPMENT_V1 = WorkflowTemplate(
     workflow_type=WorkflowType.FEATURE_DEVELOPMENT,
     title="Feature development",
@@ -33,14 +47,8 @@ FEATURE_DEVELOPMENT_V1 = WorkflowTemplate(
     steps=(
         FEATURE_DEVELOPMENT.step("requirements"),
         FEATURE_DEVELOPMENT.step("design"),
-        StepSpec(
-            "implementation",
-            "Implementation",
-            StepKind.REVIEW_LOOP,
-            AgentRole.DEVELOPER,
-            "Implement the requirement as decided in the design decision. " + CODE_FILES,
-            reviewer_role=AgentRole.REVIEWER,
-            self_check=True,
+        _code_under_review(
+            "implementation", "Implementation", "Implement the requirement as decided in the design decision. "
         ),
         StepSpec(
             "tests",
@@ -70,14 +78,8 @@ BUG_FIX_V1 = WorkflowTemplate(
             "fails while the bug is there. " + _file("python", "tests/test_bug.py"),
         ),
         BUG_FIX.step("fix_approach"),
-        StepSpec(
-            "fix",
-            "Fix",
-            StepKind.REVIEW_LOOP,
-            AgentRole.DEVELOPER,
-            "Fix the bug as decided, with the smallest change that makes the reproduction test pass. " + CODE_FILES,
-            reviewer_role=AgentRole.REVIEWER,
-            self_check=True,
+        _code_under_review(
+            "fix", "Fix", "Fix the bug as decided, with the smallest change that makes the reproduction test pass. "
         ),
         StepSpec(
             "verification",
@@ -99,14 +101,8 @@ REFACTORING_V1 = WorkflowTemplate(
     steps=(
         REFACTORING.step("assessment"),
         REFACTORING.step("plan"),
-        StepSpec(
-            "refactor",
-            "Refactor",
-            StepKind.REVIEW_LOOP,
-            AgentRole.DEVELOPER,
-            "Refactor the code following the chosen plan; the behaviour must not change. " + CODE_FILES,
-            reviewer_role=AgentRole.REVIEWER,
-            self_check=True,
+        _code_under_review(
+            "refactor", "Refactor", "Refactor the code following the chosen plan; the behaviour must not change. "
         ),
         StepSpec(
             "verification",
