@@ -1,7 +1,7 @@
 # Conclave: `make up` runs the stack, `make test` runs every test. Both install what is missing first.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help up down status restart test lint format docs lock deps system-deps ui clean
+.PHONY: help up down status restart test lint format docs lock deps system-deps ui llama-server clean
 
 UV_VERSION := 0.13.9
 TOOLS := .data/tools
@@ -17,7 +17,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-up: deps ui  ## install what is missing, build the web UI if it changed, start PostgreSQL, storage, Temporal, the worker and the API (idempotent), print the URLs
+up: deps ui llama-server  ## install what is missing, build the web UI if it changed, start PostgreSQL, storage, Temporal, the model servers, the worker and the API (idempotent), print the URLs
 	@$(PY) -m ops.stack up
 
 down:  ## stop everything `make up` started (data stays in .data/)
@@ -26,14 +26,14 @@ down:  ## stop everything `make up` started (data stays in .data/)
 status:  ## each process of the local stack and its state
 	@$(PY) -m ops.stack status
 
-restart: deps ui  ## restart the stack (picks up code and configuration changes)
+restart: deps ui llama-server  ## restart the stack (picks up code and configuration changes)
 	@$(PY) -m ops.stack down
 	@$(PY) -m ops.stack up
 
 ui: deps  ## build the web UI (frontend-ui/) when its sources changed: npm ci when needed, then ng build
 	@$(PY) -m ops.ui build
 
-test: deps  ## install what is missing, then run all tests (they start their own PostgreSQL)
+test: deps llama-server  ## install what is missing, then run all tests (they start their own PostgreSQL)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: deps  ## ruff check, format check and mypy
@@ -49,6 +49,9 @@ format:  ## ruff format and autofix
 	@$(VENV)/bin/ruff check --fix .
 
 deps: system-deps $(VENV)/.synced
+
+llama-server: deps  ## build llama.cpp's server from the llama.cpp that llama-cpp-python vendors (once, cached)
+	@$(PY) -m ops.llama_server build >/dev/null
 
 system-deps:
 	@scripts/install-system-deps

@@ -15,9 +15,17 @@ LOCAL_S3_PORT = 9000
 # The local object store of `make up` (rclone serve s3) accepts this key pair; production must set its own.
 LOCAL_S3_ACCESS_KEY = "conclave"
 LOCAL_S3_SECRET_KEY = "conclave-local-secret"
+# The models `make up` serves (agents/llm/model.py assembles each from its PyPI parts): a small one for the roles
+# that talk and a bigger coder for the roles that write code (LLM_ROLE_MODELS).
+CHAT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+CODE_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+LOCAL_MODELS = (CHAT_MODEL, CODE_MODEL)
+ROLES = ("product_owner", "architect", "developer", "reviewer", "tester", "devops", "tech_writer")
+# The default model map: the roles that write code on the coder, every other role on CHAT_MODEL.
+DEFAULT_ROLE_MODELS = {"developer": CODE_MODEL, "tester": CODE_MODEL}
 
 
-def _user_cache_dir() -> Path:
+def user_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "conclave"
 
 
@@ -81,17 +89,47 @@ class Settings(BaseSettings):
         default=LOCAL_PG_PORT, description="Port of the local PostgreSQL cluster (the default DATABASE_URL follows it)."
     )
 
-    llm_backend: Literal["llama_cpp", "openai", "scripted"] | None = Field(
+    llm_backend: Literal["llama_cpp", "server", "openai", "scripted"] | None = Field(
         default=None,
-        description="The agents' model: `llama_cpp` (in-process, the default), `openai` (any OpenAI-compatible "
-        "server at LLM_BASE_URL, chosen when that is set) or `scripted` (deterministic replies, for tests; refused "
-        "in production).",
+        description="The agents' models: `server` (llama.cpp's server for each model of LLM_ROLE_MODELS, on "
+        "127.0.0.1 from LLM_SERVER_PORT on: what `make up` runs when this and LLM_BASE_URL are unset), `llama_cpp` "
+        "(in-process, one model for every role: the command line's and the tests' default), `openai` (your own "
+        "OpenAI-compatible servers: LLM_SERVICES, else LLM_BASE_URL; chosen when LLM_BASE_URL is set) or "
+        "`scripted` (deterministic replies, for tests; refused in production).",
+    )
+    llm_role_models: dict[str, str] = Field(
+        default={},
+        description=f'The model map, role -> model, as JSON (`{{"reviewer": "..."}}`), over the default one: '
+        f"developer and tester on `{CODE_MODEL}`, every other role on `{CHAT_MODEL}`. A new agent takes its role's "
+        "model; an agent's own `model` goes to the service of that name (unknown names: to the default model's).",
+    )
+    llm_services: dict[str, str] = Field(
+        default={},
+        description="With `openai`: model -> OpenAI-compatible base URL, as JSON; models not listed go to "
+        "LLM_BASE_URL.",
+    )
+    llm_server_port: int = Field(
+        default=8081,
+        description=f"With `server`: the port of `{CHAT_MODEL}`'s llama-server; `{CODE_MODEL}`'s is the next one.",
+    )
+    llm_server_slots: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=4,
+        description="With `server`: parallel slots of each llama-server (answers it generates at once, batched "
+        "together), each with a context of LLM_N_CTX.",
+    )
+    llm_server_threads: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="With `server`: CPU threads of each llama-server; 0 is one per core."
+    )
+    llm_server_bin: Path | None = Field(
+        default=None,
+        description="A llama-server binary to run instead of the one `make up` builds from llama-cpp-python's "
+        "llama.cpp (cached under ~/.cache/conclave/llama-server).",
     )
     llm_model_path: Path | None = Field(
         default=None, description="A GGUF file for the in-process backend; unset means the default model."
     )
     llm_cache_dir: Path = Field(
-        default=_user_cache_dir() / "models", description="Where the default model is assembled (once, about 470 MB)."
+        default=user_cache_dir() / "models", description="Where the default model is assembled (once, about 470 MB)."
     )
     llm_base_url: str | None = Field(
         default=None,
@@ -108,6 +146,11 @@ class Settings(BaseSettings):
         "bench/README.md).",
     )
     llm_timeout: float = Field(default=600, description="Seconds an OpenAI-compatible server may take for one answer.")
+    llm_wait_for_server: Annotated[float, Field(ge=0)] = Field(
+        default=60,
+        description="Seconds a model call waits for its server to take it (refused, or 503 while its model loads: "
+        "a restart) before the call fails and Temporal retries the activity.",
+    )
     llm_scripted_delay: float = Field(
         default=0.0,
         description="Seconds the scripted backend waits per piece of text (lets tests catch a turn mid-generation).",
@@ -145,10 +188,11 @@ class Settings(BaseSettings):
         "a long generation never holds up bookkeeping), Jira and Confluence syncs `<queue>-integrations`, test "
         "runs `<queue>-sandbox`.",
     )
-    llm_concurrency: int = Field(
-        default=1,
-        description="Model activities one worker runs at once: one per loaded model (a llama.cpp model generates "
-        "one answer at a time).",
+    llm_concurrency: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="Model activities one worker runs at once. Unset: one per slot of the model servers with "
+        "`server` (LLM_SERVER_SLOTS for each model), 4 with `openai`, else 1 (a llama.cpp model in the process "
+        "generates one answer at a time).",
     )
     worker_nice: Annotated[int, Field(ge=-20, le=19)] | None = Field(
         default=None,
@@ -250,11 +294,51 @@ class Settings(BaseSettings):
                 raise ValueError("LLM_BACKEND=scripted is for tests only, not ENVIRONMENT=production")
         return self
 
+    @field_validator("llm_role_models")
+    @classmethod
+    def _roles_exist(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(ROLES))
+        if unknown:
+            raise ValueError(f"LLM_ROLE_MODELS names no such role: {', '.join(unknown)} (roles: {', '.join(ROLES)})")
+        return value
+
     @property
-    def effective_llm_backend(self) -> Literal["llama_cpp", "openai", "scripted"]:
+    def effective_llm_backend(self) -> Literal["llama_cpp", "server", "openai", "scripted"]:
         if self.llm_backend:
             return self.llm_backend
-        return "openai" if self.llm_base_url else "llama_cpp"
+        return "openai" if self.llm_base_url or self.llm_services else "llama_cpp"
+
+    def model_for(self, role: str) -> str:
+        """The model of a role's new agents (LLM_ROLE_MODELS)."""
+        return self.llm_role_models.get(role) or DEFAULT_ROLE_MODELS.get(role, CHAT_MODEL)
+
+    def local_model_ports(self) -> dict[str, int]:
+        """With `server`: each local model's port."""
+        return {model: self.llm_server_port + n for n, model in enumerate(LOCAL_MODELS)}
+
+    def model_services(self) -> dict[str, str]:
+        """Model -> base URL of the OpenAI-compatible server that runs it (`server` and `openai`)."""
+        if self.effective_llm_backend == "server":
+            return {model: f"http://127.0.0.1:{port}/v1" for model, port in self.local_model_ports().items()}
+        if self.effective_llm_backend == "openai":
+            return dict(self.llm_services)
+        return {}
+
+    @property
+    def default_model_service(self) -> str | None:
+        """Where a model that no service names goes: the default model's server, or LLM_BASE_URL."""
+        if self.effective_llm_backend == "server":
+            return self.model_services()[CHAT_MODEL]
+        return self.llm_base_url
+
+    @property
+    def effective_llm_concurrency(self) -> int:
+        if self.llm_concurrency is not None:
+            return self.llm_concurrency
+        backend = self.effective_llm_backend
+        if backend == "server":
+            return self.llm_server_slots * len(LOCAL_MODELS)
+        return 4 if backend == "openai" else 1
 
     @property
     def database_url_safe(self) -> str:

@@ -92,7 +92,7 @@ def build_workers(
             client,
             llm_task_queue(queue),
             activities.model_activities(),
-            settings.llm_concurrency,
+            settings.effective_llm_concurrency,
             "model",
             heartbeats_every_second=True,
         ),
@@ -150,7 +150,7 @@ async def serve(settings: Settings) -> None:
             settings.temporal_address,
             settings.temporal_namespace,
             settings.effective_llm_backend,
-            settings.llm_concurrency,
+            settings.effective_llm_concurrency,
         )
         await stop.wait()
         log.info("stopping: finishing running activities")

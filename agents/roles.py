@@ -6,9 +6,8 @@ the answer, since a 0.5B model follows a clear format far better than a subtle i
 
 from dataclasses import dataclass, field
 
+from config import Settings, get_settings
 from db.enums import AgentRole
-
-DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,17 @@ class RoleTemplate:
     temperature: float
     max_tokens: int
     capabilities: list[str] = field(default_factory=list)
-    model: str = DEFAULT_MODEL
+
+    @property
+    def model(self) -> str:
+        """The model of the role's new agents: the model map's (LLM_ROLE_MODELS), read when asked."""
+        return role_model(self.role)
+
+
+def role_model(role: AgentRole | str, settings: Settings | None = None) -> str:
+    """The model map (LLM_ROLE_MODELS): by default the code roles (developer, tester) on the 1.5B coder, the others
+    on the 0.5B."""
+    return (settings or get_settings()).model_for(AgentRole(role).value)
 
 
 ROLE_TEMPLATES: dict[AgentRole, RoleTemplate] = {

@@ -1,4 +1,4 @@
-"""What every router uses: the database session and paging parameters, `get_or_404` and `paginate`."""
+"""What every router uses: the database session, the settings and paging parameters, `get_or_404` and `paginate`."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,6 +10,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from api.schemas.common import Page
+from config import Settings
 from db.queries import fetch_page
 
 MAX_PAGE_SIZE = 500
@@ -21,6 +22,12 @@ def get_db(request: Request) -> Iterator[Session]:
     """A session per request; handlers commit what they change, anything uncommitted is rolled back."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was made with (`create_app(settings)`)."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ def get_paging(
 
 SessionDep = Annotated[Session, Depends(get_db)]
 PagingDep = Annotated[Paging, Depends(get_paging)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def get_or_404(session: Session, model: type[ModelT], key: object, what: str) -> ModelT:

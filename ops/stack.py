@@ -29,9 +29,9 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from supervisor.xmlrpc import Faults, SupervisorTransport
 
-from agents.llm.model import ensure_default_model
-from config import ROOT, Settings, get_settings
-from ops import localdb, objectstore, temporal
+from agents.llm.model import ensure_default_model, ensure_model
+from config import CHAT_MODEL, CODE_MODEL, LOCAL_MODELS, ROLES, ROOT, Settings, get_settings
+from ops import llama_server, localdb, objectstore, temporal
 
 TEMPLATE = ROOT / "ops" / "supervisord.conf"
 # Where a cluster goes when the postgres user cannot enter the checkout (see Stack.cluster_dir).
@@ -43,6 +43,8 @@ STOP_TIMEOUT = 200
 # session a generation runs at 0.66 of its speed alone with the worker at -10, at 0.43 at -5, and collapses at 0 (over
 # 7 times slower: bench/README.md). Test runs in the sandbox go 10 below the worker (SANDBOX_NICE).
 LOCAL_WORKER_NICE = -10
+# The supervisor program of each local model (ops/supervisord.conf).
+MODEL_PROGRAMS = {CHAT_MODEL: "llm-chat", CODE_MODEL: "llm-code"}
 
 
 class StackError(RuntimeError):
@@ -87,6 +89,9 @@ class Stack:
             pg_data=self.cluster_dir,
             pg_port=self.settings.conclave_pgport,
             worker_nice=self.worker_nice,
+            chat_model=CHAT_MODEL,
+            code_model=CODE_MODEL,
+            llm_backend=self.llm_backend,
         )
         self.conf.write_text(text)
 
@@ -96,6 +101,15 @@ class Stack:
         if self.settings.worker_nice is not None:
             return self.settings.worker_nice
         return LOCAL_WORKER_NICE if os.geteuid() == 0 else 0
+
+    @property
+    def llm_backend(self) -> str:
+        """The worker's and the API's LLM_BACKEND: `server` (llama.cpp's server per model, run here) unless the
+        settings name another backend or a server of their own."""
+        s = self.settings
+        if s.llm_backend is None and s.llm_base_url is None and not s.llm_services:
+            return "server"
+        return s.effective_llm_backend
 
     def ensure_supervisor(self) -> None:
         """Starts supervisord unless it runs."""
@@ -214,16 +228,48 @@ class Stack:
                 raise self._not_started("worker", f"pid {pid} does not poll task queue {queue} after {timeout:.0f} s")
             time.sleep(0.5)
 
-    def prepare_model(self) -> str:
-        """Assemble the default model once (later starts only check its stamp); describe what the agents use."""
-        backend = self.settings.effective_llm_backend
+    def served_models(self) -> list[str]:
+        """The local models the roles use (LLM_ROLE_MODELS), the default one always."""
+        wanted = {CHAT_MODEL, *(self.settings.model_for(role) for role in ROLES)}
+        if unknown := sorted(wanted - set(LOCAL_MODELS)):
+            raise StackError(
+                f"LLM_ROLE_MODELS names {', '.join(unknown)}, which `make up` cannot serve (it serves "
+                f"{', '.join(LOCAL_MODELS)}); set LLM_SERVICES for models served elsewhere"
+            )
+        return [model for model in LOCAL_MODELS if model in wanted]
+
+    def start_model_servers(self) -> list[str]:
+        """llama.cpp's server for each model the roles use, each waited for until its model is loaded."""
+        try:
+            llama_server.binary(self.settings)
+        except llama_server.BuildError as exc:
+            raise StackError(str(exc)) from exc
+        lines, models, ports = [], self.served_models(), self.settings.local_model_ports()
+        for model in models:
+            ensure_model(model, self.settings.llm_cache_dir)  # assembled here once, not in supervisor's start
+            self.ensure_running(MODEL_PROGRAMS[model])
+        for model in models:
+            program = MODEL_PROGRAMS[model]
+            try:
+                llama_server.wait_ready(ports[model])
+            except TimeoutError as exc:
+                raise self._not_started(program, str(exc)) from exc
+            roles = [role for role in ROLES if self.settings.model_for(role) == model]
+            lines.append(f"{model} at http://127.0.0.1:{ports[model]}/v1 ({', '.join(roles) or 'default'})")
+        return lines
+
+    def prepare_model(self) -> list[str]:
+        """Start the model servers, or assemble the in-process default model once; describe what the agents use."""
+        backend = self.llm_backend
+        if backend == "server":
+            return self.start_model_servers()
         if backend == "openai":
-            return f"OpenAI-compatible server at {self.settings.llm_base_url}"
+            return [f"OpenAI-compatible server(s): {self.settings.llm_services or self.settings.llm_base_url}"]
         if backend == "scripted":
-            return "scripted replies (LLM_BACKEND=scripted)"
+            return ["scripted replies (LLM_BACKEND=scripted)"]
         if self.settings.llm_model_path is not None:
-            return str(self.settings.llm_model_path)
-        return str(ensure_default_model(self.settings.llm_cache_dir))
+            return [str(self.settings.llm_model_path)]
+        return [str(ensure_default_model(self.settings.llm_cache_dir))]
 
     # --- API --------------------------------------------------------------------------------------------------
 
@@ -268,7 +314,7 @@ class Stack:
             self.start_storage()
         if self.uses_local_temporal:
             self.start_temporal()
-        model = self.prepare_model()
+        models = self.prepare_model()
         self.ensure_running("worker", wait=False)  # its start (imports, connecting to Temporal) overlaps the API's
         self.ensure_running("api")
         self.wait_worker()  # before asking for health, which reports the worker too
@@ -286,7 +332,8 @@ class Stack:
         print(f"  storage (S3)    http://{self.settings.s3_endpoint}  bucket {self.settings.s3_bucket}")
         print(f"  Temporal        {self.settings.temporal_address} (namespace {self.settings.temporal_namespace})")
         print(f"  Temporal Web UI {self.settings.temporal_ui_url}")
-        print(f"  model           {model}")
+        for n, line in enumerate(models):
+            print(f"  {'models' if n == 0 else '':<16}{line}")
         print(f"  processes       make status   (logs in {self.logs})")
         print("  stop with       make down")
 

@@ -54,10 +54,16 @@ GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
         ("conclave_data_dir", "conclave_pgport"),
     ),
     (
-        "The model",
-        "The model every agent turn runs on.",
+        "The models",
+        "The models the agents' turns run on, and the servers that run them.",
         (
             "llm_backend",
+            "llm_role_models",
+            "llm_server_port",
+            "llm_server_slots",
+            "llm_server_threads",
+            "llm_server_bin",
+            "llm_services",
             "llm_model_path",
             "llm_cache_dir",
             "llm_base_url",
@@ -65,6 +71,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
             "llm_n_ctx",
             "llm_n_threads",
             "llm_timeout",
+            "llm_wait_for_server",
             "llm_scripted_delay",
         ),
     ),
@@ -194,7 +201,7 @@ def _is_secret(name: str, field: FieldInfo) -> bool:
 
 
 def _path(value: Path) -> str:
-    cache = config._user_cache_dir()
+    cache = config.user_cache_dir()
     if value.is_relative_to(ROOT):
         return str(value.relative_to(ROOT))
     if value.is_relative_to(cache):

@@ -9,8 +9,9 @@
 """
 
 import asyncio
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
 
 RULING_NAMED_ERRORS = "ruling-named-errors"  # patch marker: errors the requirement names go to a ruling too
 REPAIR_CANDIDATES = "repair-candidates"  # patch marker: each repair round writes `options.code.candidates` rewrites
+PARALLEL_CANDIDATES = "parallel-candidates"  # patch marker: candidates and rewrites are asked for at once
 # Model calls of one code activity: its code, written again once if it cannot be used. This bounds the activity's
 # time limit only (no command depends on it), so it may follow the activity without a patch marker.
 CALLS_PER_CODE_TURN = 2
@@ -120,10 +122,19 @@ class CodeLoop(DecisionSteps):
             return
         count = self._input.options.code.candidates
         async with self._step(spec, developer) as state:
-            self._candidates = []
-            for n in range(1, count + 1):
-                turn = "module" if count == 1 else f"candidate-{n}"
-                self._candidates.append(await self._code_turn(spec, developer, turn, "module", attempt=n))
+            self._candidates = await self._at_once(
+                [
+                    functools.partial(
+                        self._code_turn,
+                        spec,
+                        developer,
+                        "module" if count == 1 else f"candidate-{n}",
+                        "module",
+                        attempt=n,
+                    )
+                    for n in range(1, count + 1)
+                ]
+            )
             usable = [c for c in self._candidates if c.error is None]
             files = ", ".join(dict.fromkeys(f["path"] for c in usable for f in c.files))
             problems = "; ".join(dict.fromkeys(c.error for c in self._candidates if c.error))
@@ -222,22 +233,33 @@ class CodeLoop(DecisionSteps):
         """3. The developer writes the code again from the failing tests (with k candidates, k rewrites)."""
         problem = None if result.total and result.status != "stopped" else result.reason
         rewrites = len(self._candidates) if workflow.patched(REPAIR_CANDIDATES) else 1
-        return [
-            await self._code_turn(
-                loop.spec,
-                developer,
-                f"repair-{round_}" + (f"-{n}" if n > 1 else ""),
-                "repair",
-                attempt=round_,
-                candidate=n,
-                modules=code.files,
-                tests=loop.tests.files,
-                last=result,
-                problem=problem,
-                parent=code.message_id,
-            )
-            for n in range(1, rewrites + 1)
-        ]
+        return await self._at_once(
+            [
+                functools.partial(
+                    self._code_turn,
+                    loop.spec,
+                    developer,
+                    f"repair-{round_}" + (f"-{n}" if n > 1 else ""),
+                    "repair",
+                    attempt=round_,
+                    candidate=n,
+                    modules=code.files,
+                    tests=loop.tests.files,
+                    last=result,
+                    problem=problem,
+                    parent=code.message_id,
+                )
+                for n in range(1, rewrites + 1)
+            ]
+        )
+
+    async def _at_once(self, turns: list[Callable[..., Awaitable[CodeResult]]]) -> list[CodeResult]:
+        """Code turns (k candidates, k rewrites) asked for at once, one per slot of the model server; a person's
+        messages are delivered once, before all of them. Runs from before the change asked one after another."""
+        if len(turns) > 1 and workflow.patched(PARALLEL_CANDIDATES):
+            await self._deliver_messages()
+            return list(await asyncio.gather(*(turn(deliver=False) for turn in turns)))
+        return [await turn() for turn in turns]
 
     async def _report(self, loop: TestLoop, rounds: int) -> None:
         """The code kept and its last run (again, without the tests ruled out since it ran), recorded as the step's
@@ -306,9 +328,12 @@ class CodeLoop(DecisionSteps):
         problem: str | None = None,
         parent: str | None = None,
         candidate: int = 1,
+        deliver: bool = True,
     ) -> CodeResult:
-        """One code activity of the step: a candidate module, a repair from `last` (the failing run), or tests."""
-        await self._deliver_messages()
+        """One code activity of the step: a candidate module, a repair from `last` (the failing run), or tests
+        (`deliver`: a person's messages first)."""
+        if deliver:
+            await self._deliver_messages()
         request = CodeRequest(
             workflow_id=self._input.workflow_id,
             step=spec.name,

@@ -1,4 +1,5 @@
-"""The LLM client: one interface (`LLMClient.complete`), three backends, one client per process (`get_llm`)."""
+"""The LLM client: one interface (`LLMClient.complete`), three backends (in-process, OpenAI-compatible servers
+routed by model, scripted), one client per process (`get_llm`)."""
 
 import threading
 
@@ -42,13 +43,18 @@ def make_llm(settings: Settings) -> LLMClient:
         from agents.llm.scripted import ScriptedBackend
 
         return ScriptedBackend(delay=settings.llm_scripted_delay)
-    if backend == "openai":
-        from agents.llm.openai_compat import OpenAICompatBackend
+    if backend in ("server", "openai"):
+        from agents.llm.router import ModelRouter
 
-        if not settings.llm_base_url:
-            raise LLMError("LLM_BACKEND=openai needs LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        return OpenAICompatBackend(settings.llm_base_url, api_key=key, timeout=settings.llm_timeout)
+        return ModelRouter(
+            settings.model_services(),
+            settings.default_model_service,
+            api_key=key,
+            timeout=settings.llm_timeout,
+            wait_for_server=settings.llm_wait_for_server,
+            take_turns=backend == "server",
+        )
     from agents.llm.llama_cpp import LlamaCppBackend
     from agents.llm.model import resolve_model_path
 
@@ -63,6 +69,7 @@ def get_llm(settings: Settings | None = None) -> LLMClient:
         settings.llm_model_path,
         settings.llm_cache_dir,
         settings.llm_base_url,
+        tuple(settings.model_services().items()),
         settings.llm_n_ctx,
         settings.llm_n_threads,
     )

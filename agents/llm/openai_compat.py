@@ -5,8 +5,14 @@ from collections.abc import Generator
 from typing import Any
 
 import httpx
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from agents.llm.base import CompletionRequest, LLMError, StreamingBackend, StreamStats
+
+
+class ServerNotReady(LLMError):
+    """The server refused the connection or is still loading its model (503): nothing was generated yet, so the
+    request may simply be sent again once it is up (a restart by supervisor takes seconds)."""
 
 
 def api_url(base_url: str, path: str) -> str:
@@ -18,9 +24,17 @@ def api_url(base_url: str, path: str) -> str:
 class OpenAICompatBackend(StreamingBackend):
     name = "openai"
 
-    def __init__(self, base_url: str, api_key: str | None = None, model: str = "default", timeout: float = 600) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        model: str = "default",
+        timeout: float = 600,
+        wait_for_server: float = 0,
+    ) -> None:
         self.url = api_url(base_url, "chat/completions")
         self.model = model
+        self.wait_for_server = wait_for_server
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=10))
         # OpenAI's `json_schema` response format first; llama.cpp-style servers that refuse it get
@@ -41,6 +55,29 @@ class OpenAICompatBackend(StreamingBackend):
         self._schema_format = "json_object"
         return True
 
+    def _open(self, body: dict[str, Any]) -> httpx.Response:
+        """The streamed response, once the server takes the request: a refused connection or a 503 (model loading)
+        is asked again for up to `wait_for_server` seconds (tenacity: exponential backoff, 0.5 s to 5 s)."""
+
+        @retry(
+            retry=retry_if_exception_type(ServerNotReady),
+            stop=stop_after_delay(self.wait_for_server),
+            wait=wait_exponential(multiplier=0.5, max=5),
+            reraise=True,
+        )
+        def send() -> httpx.Response:
+            try:
+                response = self._client.send(self._client.build_request("POST", self.url, json=body), stream=True)
+            except httpx.ConnectError as exc:
+                raise ServerNotReady(f"the model server at {self.url} is unreachable: ConnectError: {exc}") from exc
+            if response.status_code == 503:
+                response.read()
+                response.close()
+                raise ServerNotReady(f"the model server at {self.url} is not ready: {response.text[:200]}")
+            return response
+
+        return send()
+
     def _stream(self, request: CompletionRequest, stats: StreamStats) -> Generator[str, None, None]:
         body: dict[str, Any] = {
             "model": request.model or self.model,
@@ -55,7 +92,8 @@ class OpenAICompatBackend(StreamingBackend):
         if request.json_schema is not None:
             body["response_format"] = self._response_format(request.json_schema)
         try:
-            with self._client.stream("POST", self.url, json=body) as response:
+            response = self._open(body)
+            try:
                 if response.status_code >= 400:
                     response.read()
                     if self._format_refused(request, response):
@@ -78,6 +116,8 @@ class OpenAICompatBackend(StreamingBackend):
                         content = (choice.get("delta") or {}).get("content")
                         if content:
                             yield content
+            finally:
+                response.close()
             if not stats.prompt_tokens:
                 # Some servers (llama-cpp-python's) ignore `include_usage`: estimate ~4 characters per token.
                 stats.prompt_tokens = sum(len(m.content) for m in request.messages) // 4 + 1

@@ -4,8 +4,8 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agents.roles import ROLE_TEMPLATES
-from api.deps import PagingDep, SessionDep, get_or_404, paginate
+from agents.roles import ROLE_TEMPLATES, role_model
+from api.deps import PagingDep, SessionDep, SettingsDep, get_or_404, paginate
 from api.errors import COMMON_ERRORS, NOT_FOUND, invalid
 from api.schemas.agents import AgentAssignment, AgentCreate, AgentResponse, AgentTemplate, AgentUpdate
 from api.schemas.common import Page
@@ -16,8 +16,8 @@ from db.queries import where_given
 
 router = APIRouter(prefix="/agents", tags=["agents"], responses=COMMON_ERRORS)
 
-# What a new agent takes from its role's template when the request leaves it out.
-_FROM_TEMPLATE = ("description", "model", "temperature", "max_tokens", "system_prompt", "capabilities")
+# What a new agent takes from its role's template when the request leaves it out (its model: the model map's).
+_FROM_TEMPLATE = ("description", "temperature", "max_tokens", "system_prompt", "capabilities")
 
 
 def _check_project(session: Session, project_id: uuid.UUID | None) -> None:
@@ -39,18 +39,25 @@ def read_agents(
 
 
 @router.get("/templates", response_model=list[AgentTemplate])
-def read_agent_templates() -> list[AgentTemplate]:
-    """One template per role: a real system prompt, default temperature, max_tokens and capabilities."""
-    return [AgentTemplate.model_validate(t) for t in ROLE_TEMPLATES.values()]
+def read_agent_templates(settings: SettingsDep) -> list[AgentTemplate]:
+    """One template per role: a real system prompt, default temperature, max_tokens and capabilities, and the
+    role's model from the model map (LLM_ROLE_MODELS)."""
+    return [
+        AgentTemplate.model_validate(
+            {**{f: getattr(t, f) for f in AgentTemplate.model_fields}, "model": role_model(t.role, settings)}
+        )
+        for t in ROLE_TEMPLATES.values()
+    ]
 
 
 @router.post("", response_model=AgentResponse, status_code=201)
-def create_agent(session: SessionDep, body: AgentCreate) -> Agent:
+def create_agent(session: SessionDep, settings: SettingsDep, body: AgentCreate) -> Agent:
     _check_project(session, body.project_id)
     template = ROLE_TEMPLATES[body.role]
     values = body.model_dump(exclude_none=True)
     for field in _FROM_TEMPLATE:
         values.setdefault(field, getattr(template, field))
+    values.setdefault("model", role_model(body.role, settings))
     return crud.create_agent(session=session, fields=values)
 
 

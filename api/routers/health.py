@@ -2,7 +2,6 @@ import hashlib
 import time
 from typing import Literal
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, func, select, text
@@ -10,9 +9,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from activities.storage import ArtifactStore, StorageError
 from agents.llm.model import DEFAULT_MODEL_FILE
-from agents.llm.openai_compat import api_url
-from api.schemas.health import ComponentHealth, HealthResponse
-from config import Settings
+from agents.llm.service_state import ServiceState, read_state
+from api.schemas.health import ComponentHealth, ComponentState, HealthResponse, ModelService
+from config import ROLES, Settings
 from db.models import Project
 from integrations import CONFLUENCE, JIRA, SYSTEMS, TITLES, check_connection, missing_settings
 from migrations.revision import head_revision
@@ -55,37 +54,58 @@ def check_storage(store: ArtifactStore) -> ComponentHealth:
     return ComponentHealth(status="up", latency_ms=latency, detail=f"S3 at {store.endpoint}, bucket {store.bucket}")
 
 
-def check_model_server(settings: Settings) -> ComponentHealth:
-    base = (settings.llm_base_url or "").rstrip("/")
-    url = api_url(base, "models")
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    started = time.perf_counter()
-    try:
-        response = httpx.get(url, timeout=2, headers={"Authorization": f"Bearer {key}"} if key else {})
-    except httpx.HTTPError as exc:
-        return ComponentHealth(status="down", detail=f"model server at {base} unreachable: {type(exc).__name__}")
-    latency = round((time.perf_counter() - started) * 1000, 1)
-    if response.status_code != 200:
-        detail = f"model server at {base} answered {response.status_code} to GET /v1/models"
-        return ComponentHealth(status="degraded", latency_ms=latency, detail=detail)
-    return ComponentHealth(status="up", latency_ms=latency, detail=f"OpenAI-compatible server at {base}")
-
-
-def check_llm(settings: Settings) -> ComponentHealth:
-    """Whether the configured model can be used; the model itself runs in the worker, not here."""
+def check_models(settings: Settings) -> list[ModelService]:
+    """Each model the roles use or a service names, where it runs and its state; the model itself runs in the
+    worker (in-process) or in its server, never here."""
     backend = settings.effective_llm_backend
+    roles = {role: settings.model_for(role) for role in ROLES}
     if backend == "scripted":
-        return ComponentHealth(status="up", detail="scripted replies (LLM_BACKEND=scripted, for tests)")
-    if backend == "openai":
-        return check_model_server(settings)
-    if settings.llm_model_path is not None:
-        if settings.llm_model_path.is_file():
-            return ComponentHealth(status="up", detail=f"llama.cpp, model {settings.llm_model_path}")
-        return ComponentHealth(status="down", detail=f"LLM_MODEL_PATH={settings.llm_model_path} is not a file")
-    default = settings.llm_cache_dir / DEFAULT_MODEL_FILE
-    if default.is_file():
-        return ComponentHealth(status="up", detail=f"llama.cpp, model {default}")
-    return ComponentHealth(status="degraded", detail="default model not prepared yet: `make up` assembles it")
+        detail = "scripted replies (LLM_BACKEND=scripted, for tests)"
+        return [ModelService(model="scripted", roles=list(roles), backend=backend, status="up", detail=detail)]
+    if backend == "llama_cpp":
+        return [check_in_process_model(settings, list(roles))]
+    services, default = settings.model_services(), settings.default_model_service
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    states: dict[str, ServiceState] = {}
+    report = []
+    for model in dict.fromkeys([*services, *roles.values()]):
+        url = services.get(model, default)
+        service = ModelService(
+            model=model, roles=[r for r, m in roles.items() if m == model], backend=backend, url=url, status="down"
+        )
+        if url is None:
+            service.detail = "no service runs it: set LLM_SERVICES or LLM_BASE_URL"
+        else:
+            state = states.get(url) or states.setdefault(url, read_state(url, key))
+            service.status, service.detail = state.status, state.detail
+            service.slots, service.busy, service.queued = state.slots, state.busy, state.queued
+            if model not in services:
+                service.detail = f"{state.detail}; not in LLM_SERVICES: served by the default server"
+        report.append(service)
+    return report
+
+
+def check_in_process_model(settings: Settings, roles: list[str]) -> ModelService:
+    """The in-process model: every role's, whatever its agents' `model` says."""
+    path = settings.llm_model_path or settings.llm_cache_dir / DEFAULT_MODEL_FILE
+    service = ModelService(model=path.stem, roles=roles, backend="llama_cpp", status="up", slots=1)
+    if path.is_file():
+        service.detail = f"llama.cpp in the worker, model {path}"
+    elif settings.llm_model_path is not None:
+        service.status, service.detail = "down", f"LLM_MODEL_PATH={settings.llm_model_path} is not a file"
+    else:
+        service.status, service.detail = "degraded", "default model not prepared yet: `make up` assembles it"
+    return service
+
+
+def summarize_models(models: list[ModelService]) -> ComponentHealth:
+    """The `llm` component: the worst of the model services."""
+    states = {m.status for m in models}
+    worst: ComponentState = "down" if "down" in states else "degraded" if "degraded" in states else "up"
+    if len(models) == 1:
+        return ComponentHealth(status=models[0].status, detail=models[0].detail)
+    parts = [f"{m.model} {m.status}" + ("" if m.status == "up" else f" ({m.detail})") for m in models]
+    return ComponentHealth(status=worst, detail=f"{len(models)} models: {', '.join(parts)}")
 
 
 # Jira and Confluence are asked at most this often (a health probe every few seconds must not load them).
@@ -140,10 +160,11 @@ def check_integration(settings: Settings, system: str, projects: int) -> Compone
 @router.get("", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
 def read_health(request: Request) -> JSONResponse:
     """Each component and its state; 503 when the database, which everything needs, is not usable."""
+    models = check_models(request.app.state.settings)
     components = {
         "database": check_database(request.app.state.engine),
         "storage": check_storage(request.app.state.store),
-        "llm": check_llm(request.app.state.settings),
+        "llm": summarize_models(models),
     }
     engine, settings = request.app.state.engine, request.app.state.settings
     turning_on = projects_turning_on(engine)
@@ -155,5 +176,5 @@ def read_health(request: Request) -> JSONResponse:
         overall = "down"
     elif any(c.status in ("down", "degraded") for c in components.values()):
         overall = "degraded"
-    report = HealthResponse(status=overall, version=request.app.version, components=components)
+    report = HealthResponse(status=overall, version=request.app.version, components=components, models=models)
     return JSONResponse(report.model_dump(mode="json"), status_code=200 if overall != "down" else 503)

@@ -1,69 +1,34 @@
-"""The other backends: an OpenAI-compatible server (llama.cpp's own), the scripted one, and backend selection."""
+"""The other backends: OpenAI-compatible servers (llama.cpp's own, the stack's model service) routed by model, the
+scripted one, and backend selection."""
 
 import json
-import os
-import subprocess
-import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agents.decide import vote_model
 from agents.llm import ChatMessage, CompletionRequest, LLMError, LLMOutputError, get_llm, make_llm
 from agents.llm.llama_cpp import LlamaCppBackend
 from agents.llm.openai_compat import OpenAICompatBackend
+from agents.llm.router import ModelRouter
 from agents.llm.scripted import ScriptedBackend
 from agents.structured import ask_structured
-from config import Settings
+from config import CHAT_MODEL, CODE_MODEL, Settings
+from tests.llama import TEST_MODEL, LlamaServer, start_llama_server
 from tests.support import free_port
 
 API_KEY = "test-key-not-a-secret"
 
 
 @pytest.fixture(scope="module")
-def openai_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server on the test model, requiring an API key."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model_path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-            "--api_key",
-            API_KEY,
-        ],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": ""},
-    )
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {API_KEY}"}).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "llama_cpp.server did not start"
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+def openai_server(model_path: Path) -> Iterator[str]:
+    """llama.cpp's own server (the binary the stack runs) on the test model, two slots, requiring an API key."""
+    server = start_llama_server(model_path, slots=2, api_key=API_KEY)
+    yield server.url
+    server.stop()
 
 
 def test_openai_backend_streams_text_with_usage(openai_server: str) -> None:
@@ -127,9 +92,78 @@ def test_a_looping_answer_is_cut_short() -> None:
 
 def test_settings_choose_the_backend(model_path: Path, tmp_path: Path) -> None:
     assert isinstance(make_llm(Settings(llm_backend="scripted")), ScriptedBackend)
-    assert isinstance(make_llm(Settings(llm_base_url="http://127.0.0.1:1/v1")), OpenAICompatBackend)
+    assert isinstance(make_llm(Settings(llm_base_url="http://127.0.0.1:1/v1")), ModelRouter)
+    served = make_llm(Settings(llm_backend="server"))
+    assert isinstance(served, ModelRouter) and set(served.services) == {CHAT_MODEL, CODE_MODEL}
     local = Settings(llm_model_path=model_path)
     assert isinstance(make_llm(local), LlamaCppBackend)
     assert get_llm(local) is get_llm(local)  # one client (one loaded model) per process
     with pytest.raises(LLMError, match="not a file"):
         make_llm(Settings(llm_model_path=tmp_path / "missing.gguf"))
+
+
+def test_the_server_answers_several_requests_at_once(openai_server: str) -> None:
+    """Two slots: a second request starts generating before the first one ends (continuous batching), where one
+    model in the process would make it wait for the whole first answer."""
+    backend = OpenAICompatBackend(openai_server, api_key=API_KEY)
+    first_token: dict[int, float] = {}
+    finished: dict[int, float] = {}
+
+    def ask(n: int) -> None:
+        def seen(_piece: str) -> None:
+            first_token.setdefault(n, time.monotonic())
+
+        request = CompletionRequest([ChatMessage("user", f"Count from {n} to 200.")], max_tokens=120, seed=n)
+        backend.complete(request, seen)
+        finished[n] = time.monotonic()
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(finished) == 2
+    assert max(first_token.values()) < min(finished.values()), "both answers were being generated at the same time"
+
+
+def test_requests_go_to_the_server_of_their_model(openai_server: str) -> None:
+    elsewhere = f"http://127.0.0.1:{free_port()}/v1"
+    router = ModelRouter({TEST_MODEL: openai_server, "other-model": elsewhere}, default=openai_server, api_key=API_KEY)
+    ask = [ChatMessage("user", "Say hi.")]
+    assert router.complete(CompletionRequest(ask, max_tokens=5, model=TEST_MODEL)).text
+    with pytest.raises(LLMError, match="unreachable") as error:
+        router.complete(CompletionRequest(ask, max_tokens=5, model="other-model"))
+    assert elsewhere in str(error.value) and API_KEY not in str(error.value)
+    # a name no service has goes to the default server
+    assert router.complete(CompletionRequest(ask, max_tokens=5, model="gpt-4")).text
+    with pytest.raises(LLMError, match="no model service runs 'gpt-4'"):
+        ModelRouter({TEST_MODEL: openai_server}, default=None).complete(CompletionRequest(ask, model="gpt-4"))
+
+
+def test_a_server_killed_mid_answer_is_an_error_to_retry(model_path: Path) -> None:
+    """The model activity fails with LLMError, which Temporal retries (tests/workflows/test_model_server.py)."""
+    server = start_llama_server(model_path, slots=1)
+    backend = OpenAICompatBackend(server.url)
+    request = CompletionRequest([ChatMessage("user", "Count from 1 to 500.")], max_tokens=400, seed=1)
+    try:
+        with pytest.raises(LLMError, match=r"unreachable|answered"):
+            backend.complete(request, lambda _piece: server.process.kill())
+        server.process.wait(timeout=10)
+    finally:
+        server.stop()
+
+
+def test_a_call_waits_for_its_server_to_start(model_path: Path) -> None:
+    """A server that is restarting (refusing connections, then loading its model) is waited for, not failed."""
+    port = free_port()
+    backend = OpenAICompatBackend(f"http://127.0.0.1:{port}/v1", wait_for_server=60)
+    started: list[LlamaServer] = []
+    later = threading.Timer(2.0, lambda: started.append(start_llama_server(model_path, slots=1, port=port)))
+    later.start()
+    try:
+        completion = backend.complete(CompletionRequest([ChatMessage("user", "Say hi.")], max_tokens=5, seed=1))
+        assert completion.usage.completion_tokens > 0
+    finally:
+        later.join()
+        for server in started:
+            server.stop()

@@ -3,9 +3,13 @@ import time
 import uuid
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.main import create_app
+from config import CHAT_MODEL, CODE_MODEL, Settings
 from db.enums import AgentRole, AgentStatus
 from db.events import EventType, append_event
 from db.models import WorkflowEvent
@@ -203,3 +207,22 @@ def test_an_agents_status_changed_while_its_turn_is_being_recorded_waits_instead
             .order_by(WorkflowEvent.id)
         ).all()
     assert [(c["previous_status"], c["status"]) for c in changes] == [("busy", "idle"), ("idle", "offline")]
+
+
+def test_a_new_agent_takes_its_role_model_from_the_model_map(settings, db):
+    """By default the code roles on the 1.5B coder and the rest on the 0.5B; LLM_ROLE_MODELS changes what it names."""
+    defaults = {t["role"]: t["model"] for t in TestClient(create_app(settings)).get("/api/agents/templates").json()}
+    assert defaults["developer"] == defaults["tester"] == CODE_MODEL
+    assert {m for r, m in defaults.items() if r not in ("developer", "tester")} == {CHAT_MODEL}
+
+    mapped = settings.model_copy(update={"llm_role_models": {"reviewer": "my-reviewer-model"}})
+    with TestClient(create_app(mapped)) as client:
+        templates = {t["role"]: t["model"] for t in client.get("/api/agents/templates").json()}
+        assert templates["reviewer"] == "my-reviewer-model" and templates["developer"] == CODE_MODEL
+        assert create_agent(client, name="R", role="reviewer")["model"] == "my-reviewer-model"
+        assert create_agent(client, name="D", role="developer", model="own-model")["model"] == "own-model"
+
+
+def test_the_model_map_names_only_roles():
+    with pytest.raises(ValidationError, match="LLM_ROLE_MODELS names no such role: ceo"):
+        Settings(llm_role_models={"ceo": CODE_MODEL})

@@ -2,8 +2,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.main import create_app
-from config import Settings
+from config import CHAT_MODEL, CODE_MODEL, Settings
 from migrations.revision import head_revision
+from tests.llama import start_llama_server
 from tests.support import free_port
 
 
@@ -96,3 +97,31 @@ def test_health_says_when_the_model_server_is_unreachable(settings):
         response = client.get("/api/health")
     llm = response.json()["components"]["llm"]
     assert llm["status"] == "down" and "unreachable" in llm["detail"] and "sk-hidden" not in response.text
+
+
+def test_health_shows_each_model_service_its_roles_and_slots(settings, model_path):
+    """The model map (code roles on the coder by default) and each service's state, from llama.cpp's server."""
+    server = start_llama_server(model_path, slots=2, api_key="sk-hidden")
+    served = settings.model_copy(
+        update={
+            "llm_backend": "openai",
+            "llm_services": {CODE_MODEL: server.url},
+            "llm_base_url": f"http://127.0.0.1:{free_port()}/v1",  # the default: nobody there
+            "llm_api_key": SecretStr("sk-hidden"),
+        }
+    )
+    try:
+        with TestClient(create_app(served)) as client:
+            response = client.get("/api/health")
+    finally:
+        server.stop()
+    models = {m["model"]: m for m in response.json()["models"]}
+    assert set(models) == {CODE_MODEL, CHAT_MODEL}
+    coder = models[CODE_MODEL]
+    assert coder["roles"] == ["developer", "tester"] and coder["url"] == server.url
+    assert (coder["status"], coder["slots"], coder["busy"], coder["queued"]) == ("up", 2, 0, 0)
+    chat = models[CHAT_MODEL]
+    assert chat["status"] == "down" and "architect" in chat["roles"] and "default server" in chat["detail"]
+    llm = response.json()["components"]["llm"]
+    assert llm["status"] == "down" and CHAT_MODEL in llm["detail"]
+    assert "sk-hidden" not in response.text

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from activities.storage import ArtifactStore
-from config import ROOT, Settings
-from ops.stack import LOCAL_WORKER_NICE, Stack
+from config import CHAT_MODEL, CODE_MODEL, ROOT, Settings
+from ops.stack import LOCAL_WORKER_NICE, Stack, StackError
 from ops.temporal import SEARCH_ATTRIBUTES, temporal_path
 from tests.support import free_port
 
@@ -35,6 +35,7 @@ class LocalStack:
     def __init__(self, data_dir: Path) -> None:
         self.api_port, self.pg_port, self.s3_port = free_port(), free_port(), free_port()
         self.temporal_port, self.ui_port = free_port(), free_port()
+        self.llm_port = next(p for p in iter(free_port, None) if not listens(p + 1))  # and the next: the coder's
         self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the default follows the port
         self.env |= {
             "CONCLAVE_DATA_DIR": str(data_dir),
@@ -43,6 +44,7 @@ class LocalStack:
             "S3_ENDPOINT": f"127.0.0.1:{self.s3_port}",
             "TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
             "TEMPORAL_UI_URL": f"http://127.0.0.1:{self.ui_port}",
+            "LLM_SERVER_PORT": str(self.llm_port),
         }
         self.data_dir = data_dir
 
@@ -142,7 +144,15 @@ def test_up_runs_the_stack_that_survives_a_crash_and_down_stops_it(stack):
     status, health = stack.call("GET", "/api/health")
     assert status == 200 and health["components"]["database"]["status"] == "up"
     assert health["components"]["storage"]["status"] == "up" and health["components"]["llm"]["status"] == "up"
-    assert "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf" in out  # the default model, prepared once
+    # llama.cpp's server for each model of the model map: the coder for the code roles, the small one for the rest
+    assert f"{CHAT_MODEL} at http://127.0.0.1:{stack.llm_port}/v1 (product_owner, architect, reviewer" in out
+    assert f"{CODE_MODEL} at http://127.0.0.1:{stack.llm_port + 1}/v1 (developer, tester)" in out
+    assert stack.state("llm-chat") == "RUNNING" and stack.state("llm-code") == "RUNNING"
+    served = {m["model"]: m for m in health["models"]}
+    assert {m: (s["status"], s["backend"], s["slots"]) for m, s in served.items()} == {
+        CHAT_MODEL: ("up", "server", 4),
+        CODE_MODEL: ("up", "server", 4),
+    }
     store = ArtifactStore(Settings(s3_endpoint=f"127.0.0.1:{stack.s3_port}"))
     stored = store.put("workflows/x/notes.md", b"# kept\n", "text/markdown")
     status, project = stack.call("POST", "/api/projects", {"name": "survivor", "type": "library"})
@@ -178,3 +188,15 @@ def test_up_runs_the_stack_that_survives_a_crash_and_down_stops_it(stack):
     assert status == 200 and again["name"] == "survivor"
     assert ArtifactStore(Settings(s3_endpoint=f"127.0.0.1:{stack.s3_port}")).get(stored.key) == b"# kept\n"
     assert stack.state("temporal") == "RUNNING" and stack.state("worker") == "RUNNING"
+
+
+def test_up_serves_the_model_map_locally_unless_told_otherwise(tmp_path):
+    def stack(**settings: object) -> Stack:
+        return Stack(Settings(conclave_data_dir=tmp_path, **settings))
+
+    assert stack().llm_backend == "server" and stack().served_models() == [CHAT_MODEL, CODE_MODEL]
+    assert stack(llm_role_models={"developer": CHAT_MODEL, "tester": CHAT_MODEL}).served_models() == [CHAT_MODEL]
+    assert stack(llm_base_url="http://models.internal/v1").llm_backend == "openai"  # a server of your own
+    assert stack(llm_backend="llama_cpp").llm_backend == "llama_cpp"
+    with pytest.raises(StackError, match="LLM_ROLE_MODELS names gpt-x, which `make up` cannot serve"):
+        stack(llm_role_models={"developer": "gpt-x"}).served_models()

@@ -83,11 +83,12 @@ class WorkerThread:
 
 
 @pytest.fixture
-def start_worker(run_settings: Settings) -> Iterator[Callable[[LLMClient], WorkerThread]]:
+def start_worker(run_settings: Settings) -> Iterator[Callable[..., WorkerThread]]:
+    """`start(llm, **settings)`: a worker on the model `llm`, with `settings` changed from the run's."""
     started: list[WorkerThread] = []
 
-    def start(llm: LLMClient) -> WorkerThread:
-        started.append(WorkerThread(run_settings, llm).start())
+    def start(llm: LLMClient, **settings: Any) -> WorkerThread:
+        started.append(WorkerThread(run_settings.model_copy(update=settings), llm).start())
         return started[-1]
 
     yield start

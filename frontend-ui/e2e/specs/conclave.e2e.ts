@@ -130,6 +130,9 @@ test('create agents from role templates', async ({ page }) => {
   await page.getByTestId('agent-template-reviewer').click();
   await expect(page.getByTestId('agent-name')).toHaveValue('Reviewer');
   await expect(page.getByTestId('agent-system-prompt')).not.toHaveValue('');
+  // The model field names the model map's model for the role and what serves it (here the scripted model).
+  await expect(page.getByTestId('agent-model-hint')).toContainText('Model map: reviewer →');
+  await expect(page.getByTestId('agent-model-hint')).toContainText('scripted replies');
   await page.getByTestId('agent-name').fill('Rita Reviewer');
   await page.getByTestId('agent-temperature').fill('0.1');
   await page.getByTestId('agent-max-tokens').fill('512');
@@ -315,5 +318,8 @@ test('the dashboard sums it up', async ({ page }) => {
   await expect(decisions.getByRole('link', { name: 'Slugify again' })).toBeVisible();
   await expect(page.getByTestId('tokens-today-total')).toHaveText(/^\s*[1-9][\d,]*\s*$/);
   await expect(page.getByTestId('dashboard-health')).toContainText('Worker');
+  const models = page.getByTestId('model-services');
+  await expect(models.getByTestId('model-service-row')).toHaveCount(1);
+  await expect(models.getByTestId('model-service-row')).toContainText('scripted');
   await screenshot(page, 'dashboard');
 });

@@ -8,6 +8,8 @@ type Schemas = components['schemas'];
 
 export type Health = Schemas['HealthResponse'];
 export type ComponentHealth = Schemas['ComponentHealth'];
+export type ModelService = Schemas['ModelService'];
+export type ModelBackend = ModelService['backend'];
 
 export type Project = Schemas['ProjectResponse'];
 export type ProjectSaved = Schemas['ProjectSaved'];

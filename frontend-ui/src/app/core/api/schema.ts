@@ -847,6 +847,11 @@ export interface components {
             components: {
                 [key: string]: components["schemas"]["ComponentHealth"];
             };
+            /**
+             * Models
+             * @description Each model service (the `llm` component sums them up).
+             */
+            models?: components["schemas"]["ModelService"][];
         };
         /** InputTemplateResponse */
         InputTemplateResponse: {
@@ -947,6 +952,54 @@ export interface components {
          * @enum {string}
          */
         MessageType: "proposal" | "question" | "answer" | "review" | "decision" | "status_update" | "handoff" | "human";
+        /**
+         * ModelService
+         * @description A model the agents use, where it runs and how busy it is.
+         */
+        ModelService: {
+            /**
+             * Model
+             * @description The model's name: what an agent's `model` says.
+             */
+            model: string;
+            /**
+             * Roles
+             * @description The roles whose new agents take this model (LLM_ROLE_MODELS).
+             */
+            roles: string[];
+            /**
+             * Backend
+             * @enum {string}
+             */
+            backend: "server" | "openai" | "llama_cpp" | "scripted";
+            /**
+             * Url
+             * @description Its OpenAI-compatible server; none in-process.
+             */
+            url?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "up" | "down" | "degraded" | "disabled";
+            /** Detail */
+            detail?: string | null;
+            /**
+             * Slots
+             * @description Answers the server generates at once (llama.cpp's server).
+             */
+            slots?: number | null;
+            /**
+             * Busy
+             * @description Requests it is answering now.
+             */
+            busy?: number | null;
+            /**
+             * Queued
+             * @description Requests waiting for a free slot.
+             */
+            queued?: number | null;
+        };
         /** Page[AgentResponse] */
         Page_AgentResponse_: {
             /** Items */

@@ -1,3 +1,5 @@
+import { ModelBackend, ModelService } from '../api/models';
+
 /** Words that are not written as plain lower-case words. */
 const SPELLED: Record<string, string> = { llm: 'LLM', devops: 'DevOps', api: 'API', ui: 'UI', ok: 'OK' };
 
@@ -44,4 +46,27 @@ export function formatBytes(bytes: number | null | undefined): string {
     unit += 1;
   }
   return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** What runs a model service, in words (every backend has one: a backend the API adds is a compile error here). */
+const BACKENDS: Record<ModelBackend, string> = {
+  server: 'llama.cpp server',
+  openai: 'OpenAI-compatible server',
+  llama_cpp: 'llama.cpp in the worker',
+  scripted: 'scripted replies',
+};
+
+export function modelBackend(backend: ModelBackend): string {
+  return BACKENDS[backend] ?? backend;
+}
+
+/** A model service in a few words: `llama.cpp server, 4 slots, up`. */
+export function describeModelService(service: ModelService): string {
+  const slots = service.slots === null || service.slots === undefined ? [] : [plural(service.slots, 'slot')];
+  return [modelBackend(service.backend), ...slots, service.status].join(', ');
+}
+
+/** 1 → `1 slot`; 4 → `4 slots`. */
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }

@@ -11,13 +11,13 @@ import { map } from 'rxjs';
 
 import { ApiClient } from '../../core/api/api-client';
 import { apiErrorMessage } from '../../core/api/api-error';
-import { AgentTemplate, Project } from '../../core/api/models';
+import { AgentTemplate, Health, Project } from '../../core/api/models';
 import { loadable } from '../../core/data/loadable';
 import { LoadState } from '../../core/ui/load-state';
 import { Notifier } from '../../core/ui/notifier';
 import { HumanizePipe } from '../../core/ui/pipes';
 import { AgentFields } from './agent-fields';
-import { agentForm, fromTemplate, toAgentCreate } from './agent-form';
+import { agentForm, fromTemplate, roleModels, toAgentCreate } from './agent-form';
 
 /** A new agent from a role's template: pick the role, adjust the configuration, choose its project. */
 @Component({
@@ -59,7 +59,7 @@ import { agentForm, fromTemplate, toAgentCreate } from './agent-form';
     @if (chosen()) {
       <form [formGroup]="form" (ngSubmit)="create()" data-testid="agent-form">
         <h3>2. Configure it</h3>
-        <app-agent-fields [form]="form" />
+        <app-agent-fields [form]="form" [roleModels]="modelMap()" [services]="services()" />
         <mat-form-field>
           <mat-label>Project</mat-label>
           <mat-select [ngModel]="projectId()" (ngModelChange)="projectId.set($event)" [ngModelOptions]="{ standalone: true }" data-testid="agent-project">
@@ -111,6 +111,10 @@ export class AgentCreatePage {
   protected readonly form = agentForm(inject(FormBuilder));
   protected readonly templates = loadable<AgentTemplate[]>();
   protected readonly projects = loadable<Project[]>();
+  /** The model services, for the model field's suggestions and hint. */
+  protected readonly health = loadable<Health>();
+  protected readonly modelMap = computed(() => roleModels(this.templates.value() ?? []));
+  protected readonly services = computed(() => this.health.value()?.models ?? []);
   protected readonly chosen = signal<AgentTemplate | null>(null);
   protected readonly projectId = signal<string | null>(null);
   protected readonly saving = signal(false);
@@ -131,6 +135,7 @@ export class AgentCreatePage {
       ),
     );
     this.projects.load(() => this.api.projects({ limit: 500 }).pipe(map((page) => page.items)));
+    this.health.load(() => this.api.health());
   }
 
   protected choose(template: AgentTemplate): void {

@@ -1,5 +1,5 @@
 import { DatePipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, effect, inject, input, signal, untracked } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
 import { FormBuilder, FormsModule, ReactiveFormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatDialog } from '@angular/material/dialog';
@@ -12,7 +12,7 @@ import { map } from 'rxjs';
 
 import { ApiClient } from '../../core/api/api-client';
 import { apiErrorMessage } from '../../core/api/api-error';
-import { Agent, Project } from '../../core/api/models';
+import { Agent, AgentTemplate, Health, Project } from '../../core/api/models';
 import { loadable } from '../../core/data/loadable';
 import { confirmAction } from '../../core/ui/confirm-dialog';
 import { LoadState } from '../../core/ui/load-state';
@@ -20,7 +20,7 @@ import { Notifier } from '../../core/ui/notifier';
 import { HumanizePipe } from '../../core/ui/pipes';
 import { StatusChip } from '../../core/ui/status-chip';
 import { AgentFields } from './agent-fields';
-import { agentForm, fromAgent, toAgentUpdate } from './agent-form';
+import { agentForm, fromAgent, roleModels, toAgentUpdate } from './agent-form';
 
 /** One agent: its configuration (edit), its project (assign), delete. */
 @Component({
@@ -79,7 +79,7 @@ import { agentForm, fromAgent, toAgentUpdate } from './agent-form';
 
         <form [formGroup]="form" (ngSubmit)="save()" data-testid="agent-form">
           <h3>Configuration</h3>
-          <app-agent-fields [form]="form" />
+          <app-agent-fields [form]="form" [roleModels]="modelMap()" [services]="services()" />
           @if (saveError(); as message) {
             <div class="error-box" role="alert">
               <mat-icon>error_outline</mat-icon><span class="pre" data-testid="error-message">{{ message }}</span>
@@ -121,6 +121,11 @@ export class AgentEditPage {
   protected readonly form = agentForm(inject(FormBuilder));
   protected readonly agent = loadable<Agent>();
   protected readonly projects = loadable<Project[]>();
+  /** The model map (the role templates' models) and the model services, for the model field's hint. */
+  protected readonly templates = loadable<AgentTemplate[]>();
+  protected readonly health = loadable<Health>();
+  protected readonly modelMap = computed(() => roleModels(this.templates.value() ?? []));
+  protected readonly services = computed(() => this.health.value()?.models ?? []);
   protected readonly projectId = signal<string | null>(null);
   protected readonly saving = signal(false);
   protected readonly saveError = signal<string | null>(null);
@@ -141,6 +146,8 @@ export class AgentEditPage {
       );
     });
     this.projects.load(() => this.api.projects({ limit: 500 }).pipe(map((page) => page.items)));
+    this.templates.load(() => this.api.agentTemplates());
+    this.health.load(() => this.api.health());
   }
 
   private shown(agent: Agent): void {

@@ -1,22 +1,32 @@
-import { ChangeDetectionStrategy, Component, effect, input, signal } from '@angular/core';
-import { ReactiveFormsModule } from '@angular/forms';
+import { ChangeDetectionStrategy, Component, computed, effect, input, signal } from '@angular/core';
+import { AbstractControl, ReactiveFormsModule } from '@angular/forms';
+import { MatAutocompleteModule } from '@angular/material/autocomplete';
 import { MatChipInputEvent, MatChipsModule } from '@angular/material/chips';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatIconModule } from '@angular/material/icon';
 import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
-import { startWith } from 'rxjs';
+import { Subscription, startWith } from 'rxjs';
 
-import { AGENT_ROLES, AGENT_STATUSES } from '../../core/api/models';
+import { AGENT_ROLES, AGENT_STATUSES, ModelService } from '../../core/api/models';
 import { HumanizePipe } from '../../core/ui/pipes';
-import { AgentForm } from './agent-form';
+import { AgentForm, modelHint } from './agent-form';
 
-/** The configuration fields of an agent: name, role, status, model, temperature, max tokens, prompt, capabilities. */
+/** A control's value as a signal (the form is reset from outside: a loaded agent, a chosen template). */
+function follow<T>(control: AbstractControl<T>, into: { set(value: T): void }): Subscription {
+  return control.valueChanges.pipe(startWith(control.value)).subscribe((value) => into.set(value));
+}
+
+/**
+ * The configuration fields of an agent: name, role, status, model, temperature, max tokens, prompt, capabilities.
+ * The model is free text, with the served models (`services`, from the health report) as suggestions, and a hint:
+ * the model map's model for the role (`roleModels`, from the role templates) and what serves it.
+ */
 @Component({
   selector: 'app-agent-fields',
   imports: [
-    ReactiveFormsModule, MatChipsModule, MatFormFieldModule, MatIconModule, MatInputModule, MatSelectModule,
-    HumanizePipe,
+    ReactiveFormsModule, MatAutocompleteModule, MatChipsModule, MatFormFieldModule, MatIconModule, MatInputModule,
+    MatSelectModule, HumanizePipe,
   ],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
@@ -45,9 +55,17 @@ import { AgentForm } from './agent-form';
             }
           </mat-select>
         </mat-form-field>
-        <mat-form-field>
+        <mat-form-field subscriptSizing="dynamic">
           <mat-label>Model</mat-label>
-          <input matInput formControlName="model" required data-testid="agent-model" />
+          <input matInput formControlName="model" required [matAutocomplete]="served" data-testid="agent-model" />
+          <mat-autocomplete #served="matAutocomplete">
+            @for (name of suggestions(); track name) {
+              <mat-option [value]="name">{{ name }}</mat-option>
+            }
+          </mat-autocomplete>
+          @if (hint(); as text) {
+            <mat-hint data-testid="agent-model-hint">{{ text }}</mat-hint>
+          }
         </mat-form-field>
         <mat-form-field>
           <mat-label>Temperature</mat-label>
@@ -95,21 +113,43 @@ import { AgentForm } from './agent-form';
       </mat-form-field>
     </div>
   `,
+  styles: `
+    /* The model's hint can take a few lines: the fields beside it keep their height. */
+    .form-grid {
+      align-items: start;
+    }
+  `,
 })
 export class AgentFields {
   readonly form = input.required<AgentForm>();
+  /** The model map: role -> the model of its new agents. */
+  readonly roleModels = input<Record<string, string>>({});
+  /** The model services of the health report. */
+  readonly services = input<readonly ModelService[]>([]);
   protected readonly roles = AGENT_ROLES;
   protected readonly statuses = AGENT_STATUSES;
-  /** The capabilities as a signal: the form is reset from outside (a loaded agent, a chosen template). */
   protected readonly capabilities = signal<string[]>([]);
+  protected readonly role = signal<string>('');
+  protected readonly model = signal<string>('');
+
+  /** The served models: all of them, or those with the typed text in their name while it names none. */
+  protected readonly suggestions = computed(() => {
+    const names = [...new Set(this.services().map((s) => s.model))];
+    const typed = this.model().trim().toLowerCase();
+    if (!typed || names.some((name) => name.toLowerCase() === typed)) {
+      return names;
+    }
+    return names.filter((name) => name.toLowerCase().includes(typed));
+  });
+  protected readonly hint = computed(() => modelHint(this.role(), this.model(), this.roleModels(), this.services()));
 
   constructor() {
     effect((onCleanup) => {
-      const control = this.form().controls.capabilities;
-      const subscription = control.valueChanges
-        .pipe(startWith(control.value))
-        .subscribe((value) => this.capabilities.set(value));
-      onCleanup(() => subscription.unsubscribe());
+      const { capabilities, role, model } = this.form().controls;
+      const subscriptions = [
+        follow(capabilities, this.capabilities), follow(role, this.role), follow(model, this.model),
+      ];
+      onCleanup(() => subscriptions.forEach((subscription) => subscription.unsubscribe()));
     });
   }
 

@@ -1,6 +1,9 @@
 import { FormBuilder, Validators } from '@angular/forms';
 
-import { Agent, AgentCreate, AgentRole, AgentStatus, AgentTemplate, AgentUpdate } from '../../core/api/models';
+import {
+  Agent, AgentCreate, AgentRole, AgentStatus, AgentTemplate, AgentUpdate, ModelService,
+} from '../../core/api/models';
+import { describeModelService } from '../../core/ui/labels';
 
 /** An agent's configuration: what the create and edit pages share. */
 export function agentForm(fb: FormBuilder) {
@@ -79,4 +82,42 @@ export function toAgentUpdate(value: FormValue): AgentUpdate {
     system_prompt: value.system_prompt,
     capabilities: value.capabilities,
   };
+}
+
+/** The model map, role -> model, as the role templates carry it (each template's `model`). */
+export function roleModels(templates: readonly AgentTemplate[]): Record<string, string> {
+  return Object.fromEntries(templates.map((t) => [t.role, t.model]));
+}
+
+/**
+ * What the model field's hint says: the model map's model for the role and what serves it, then, when the typed
+ * model is another one, what serves that, or that no service has it (its requests go to the default model's
+ * service). Empty until the model map or the services are known.
+ */
+export function modelHint(
+  role: string,
+  model: string,
+  map: Record<string, string>,
+  services: readonly ModelService[],
+): string {
+  const served = (name: string) => services.find((s) => s.model === name);
+  const parts: string[] = [];
+  const mapModel = map[role] ?? services.find((s) => s.roles.includes(role))?.model;
+  if (mapModel) {
+    // Without a service of that name (the in-process and scripted backends), the one the role's agents go to.
+    const service = served(mapModel) ?? services.find((s) => s.roles.includes(role));
+    const runBy = service && service.model !== mapModel ? `run by ${service.model}: ` : '';
+    parts.push(`Model map: ${role} → ${mapModel}` + (service ? ` (${runBy}${describeModelService(service)})` : ''));
+  }
+  const typed = model.trim();
+  if (typed && services.length) {
+    const service = served(typed);
+    if (!service) {
+      const which = typed === mapModel ? 'It' : typed;
+      parts.push(`${which} is not a served model: its requests go to the default model's service`);
+    } else if (typed !== mapModel) {
+      parts.push(`This agent: ${typed} (${describeModelService(service)})`);
+    }
+  }
+  return parts.length ? parts.join('. ') + '.' : '';
 }

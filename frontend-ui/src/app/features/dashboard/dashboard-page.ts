@@ -8,9 +8,10 @@ import { RouterLink } from '@angular/router';
 import { debounceTime } from 'rxjs';
 
 import { ApiClient } from '../../core/api/api-client';
-import { Health, Workflow } from '../../core/api/models';
+import { Health, ModelBackend, Workflow } from '../../core/api/models';
 import { loadable } from '../../core/data/loadable';
 import { LiveEvents } from '../../core/events/live-events';
+import { humanize, modelBackend } from '../../core/ui/labels';
 import { LoadState } from '../../core/ui/load-state';
 import { HumanizePipe } from '../../core/ui/pipes';
 import { StatusChip } from '../../core/ui/status-chip';
@@ -20,7 +21,10 @@ import {
   Counts, RecentDecision, TokensToday, loadActiveRuns, loadCounts, loadRecentDecisions, loadTokensToday,
 } from './dashboard-data';
 
-/** What is going on: counts, runs going now (live), recent decisions, tokens used today, and the system's health. */
+/**
+ * What is going on: counts, runs going now (live), recent decisions, tokens used today, and the system's health with
+ * its model services (how busy each is).
+ */
 @Component({
   selector: 'app-dashboard-page',
   imports: [
@@ -41,6 +45,7 @@ export class DashboardPage {
   protected readonly health = loadable<Health>();
   protected readonly live = liveRunProgress();
   protected readonly components = computed(() => Object.entries(this.health.value()?.components ?? {}));
+  protected readonly models = computed(() => this.health.value()?.models ?? []);
   protected readonly sections = [
     { key: 'projects', title: 'Projects', link: '/projects', icon: 'folder' },
     { key: 'agents', title: 'Agents', link: '/agents', icon: 'smart_toy' },
@@ -61,6 +66,7 @@ export class DashboardPage {
       .subscribe(() => {
         this.counts.refresh();
         this.active.refresh();
+        this.health.refresh(); // the model services' busy and queued requests follow the runs
       });
     events
       .on('new_decision')
@@ -74,5 +80,13 @@ export class DashboardPage {
 
   protected entries(record: Record<string, number>): [string, number][] {
     return Object.entries(record);
+  }
+
+  protected roleNames(roles: string[]): string {
+    return roles.map(humanize).join(', ');
+  }
+
+  protected backend(backend: ModelBackend): string {
+    return modelBackend(backend);
   }
 }
