@@ -22,6 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from agents.llm.service_state import read_state
 from bench.stack_api import FINISHED, POLL_SECONDS, Api
 from bench.task_suite import load_tasks
@@ -101,7 +103,11 @@ def run_level(api: Api, n: int, requirement: str, timeout: float) -> dict[str, A
                 api.cancel(workflow_id)
             break
         for workflow_id in set(runs) - set(ended):
-            if api.json("GET", f"/api/workflows/{workflow_id}")["status"] in FINISHED:
+            try:
+                status = api.json("GET", f"/api/workflows/{workflow_id}")["status"]
+            except httpx.TransportError:  # a dropped keep-alive connection: ask again at the next poll
+                continue
+            if status in FINISHED:
                 ended[workflow_id] = time.monotonic() - started
         time.sleep(POLL_SECONDS)
     wall = time.monotonic() - started
