@@ -126,7 +126,8 @@ export interface paths {
         };
         /**
          * Read Agent Templates
-         * @description One template per role: a real system prompt, default temperature, max_tokens and capabilities.
+         * @description One template per role: a real system prompt, default temperature, max_tokens and capabilities, and the
+         *     role's model from the model map (LLM_ROLE_MODELS).
          */
         get: operations["agents-read_agent_templates"];
         put?: never;
