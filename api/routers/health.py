@@ -76,7 +76,9 @@ def check_models(settings: Settings) -> list[ModelService]:
         if url is None:
             service.detail = "no service runs it: set LLM_SERVICES or LLM_BASE_URL"
         else:
-            state = states.get(url) or states.setdefault(url, read_state(url, key))
+            if url not in states:  # models served by one server (the default) ask it once
+                states[url] = read_state(url, key)
+            state = states[url]
             service.status, service.detail = state.status, state.detail
             service.slots, service.busy, service.queued = state.slots, state.busy, state.queued
             if model not in services:
