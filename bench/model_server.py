@@ -84,17 +84,8 @@ def server(
     threads: int = 0,
 ) -> Iterator[str]:
     """llama-server for a local model with `make up`'s flags (ops/llama_server.py), at priority `nice`."""
-    settings = get_settings()
     port = free_port()
-    command = llama_server.server_command(
-        llama_server.binary(settings),
-        ensure_model(model, settings.llm_cache_dir),
-        alias=model,
-        port=port,
-        slots=slots,
-        n_ctx=settings.llm_n_ctx,
-        threads=threads or os.cpu_count() or 1,
-    )
+    command = llama_server.serve_command(get_settings(), model, port=port, slots=slots, threads=threads or None)
     log = ROOT / ".data" / "bench" / f"llama-server-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     preexec = None if nice is None else (lambda: _own_session(nice))

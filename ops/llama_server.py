@@ -196,16 +196,19 @@ def server_command(
     ]
 
 
-def serve_command(settings: Settings, model: str) -> list[str]:
-    """The local server of `model` (a name of config.LOCAL_MODELS) as the settings configure it."""
+def serve_command(
+    settings: Settings, model: str, *, port: int | None = None, slots: int | None = None, threads: int | None = None
+) -> list[str]:
+    """The local server of `model` (a name of config.LOCAL_MODELS) as the settings configure it; the benchmark
+    gives its own port, slots and threads."""
     return server_command(
         binary(settings),
         ensure_model(model, settings.llm_cache_dir),
         alias=model,
-        port=settings.local_model_ports()[model],
-        slots=settings.llm_server_slots,
+        port=port or settings.local_model_ports()[model],
+        slots=slots or settings.llm_server_slots,
         n_ctx=settings.llm_n_ctx,
-        threads=settings.llm_server_threads or os.cpu_count() or 1,
+        threads=threads or settings.llm_server_threads or os.cpu_count() or 1,
     )
 
 
